@@ -1,0 +1,20 @@
+#include "cli_common.hpp"
+
+#include "config.h"
+#include "sys/fs.hpp"
+
+namespace huddle::cli {
+
+void print_diagnostics(const Diagnostics& d, std::FILE* out) {
+    for (const auto& item : d.sorted()) std::fprintf(out, "%s\n", format_diagnostic(item).c_str());
+}
+
+PlanContext plan_context(const std::vector<std::string>& override_dirs) {
+    PlanContext ctx;
+    ctx.fetch_binary = HUDDLE_BINDIR "/huddle-fetch";
+    ctx.config_dirs = override_dirs;
+    ctx.machine_id = sys::machine_id();
+    return ctx;
+}
+
+}  // namespace huddle::cli

@@ -1,0 +1,18 @@
+// What the binaries share: printing diagnostics, the plan context, exit codes.
+#pragma once
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/diag.hpp"
+#include "core/plan.hpp"
+
+namespace huddle::cli {
+
+// Exit codes shared by huddlectl and huddle-gen (documented in their man pages).
+enum Exit : int { kOk = 0, kConfigError = 1, kUsage = 2, kSystemError = 3 };
+
+void print_diagnostics(const Diagnostics& d, std::FILE* out);
+PlanContext plan_context(const std::vector<std::string>& override_dirs);
+
+}  // namespace huddle::cli

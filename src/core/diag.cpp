@@ -1,0 +1,42 @@
+#include "diag.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <fmt/format.h>
+
+namespace huddle {
+
+bool Diagnostics::has_errors() const { return count(Severity::error) > 0; }
+
+size_t Diagnostics::count(Severity s) const {
+    return static_cast<size_t>(std::count_if(items_.begin(), items_.end(), [s](const Diagnostic& d) { return d.severity == s; }));
+}
+
+std::vector<Diagnostic> Diagnostics::sorted() const {
+    std::vector<Diagnostic> v = items_;
+    std::stable_sort(v.begin(), v.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.loc.file, a.loc.line, a.loc.col) < std::tie(b.loc.file, b.loc.line, b.loc.col);
+    });
+    return v;
+}
+
+const char* severity_name(Severity s) {
+    switch (s) {
+    case Severity::error: return "error";
+    case Severity::warning: return "warning";
+    case Severity::notice: return "notice";
+    }
+    return "error";
+}
+
+std::string format_diagnostic(const Diagnostic& d) {
+    std::string where = d.loc.file;
+    if (d.loc.line > 0) {
+        where += fmt::format(":{}", d.loc.line);
+        if (d.loc.col > 0) where += fmt::format(":{}", d.loc.col);
+    }
+    std::string key = d.key.empty() ? "" : d.key + ": ";
+    return fmt::format("{}: {}: {}{}", where, severity_name(d.severity), key, d.message);
+}
+
+}  // namespace huddle

@@ -1,0 +1,209 @@
+// INI through inih. inih reports neither line numbers (INI_HANDLER_LINENO is
+// off in Debian's build) nor lines longer than 200 bytes, so we feed it line
+// by line through ini_parse_stream: the reader knows the current line, and a
+// long line's value is swapped for a short token and put back in the handler.
+#include <ini.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "raw.hpp"
+
+namespace huddle {
+namespace {
+
+constexpr size_t kInihLine = 200;  // INI_MAX_LINE of the packaged library
+constexpr char kToken = '\x01';
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+    return s;
+}
+
+struct State {
+    const std::string* text;
+    const std::string* file;
+    Diagnostics* diags;
+    size_t pos = 0;
+    int lineno = 0;
+    std::string current;       // the physical line now being parsed
+    std::vector<std::string> long_values;
+    RawDoc doc;
+    std::string last_section;  // as inih passes it
+    bool in_section = false;
+    int last_entry_line = 0;
+};
+
+// Strip an inline "; comment" (inih's rule: ';' preceded by whitespace).
+std::string strip_inline_comment(std::string_view v) {
+    for (size_t i = 1; i < v.size(); ++i)
+        if (v[i] == ';' && (v[i - 1] == ' ' || v[i - 1] == '\t')) return std::string(trim(v.substr(0, i)));
+    return std::string(trim(v));
+}
+
+char* reader(char* str, int num, void* stream) {
+    auto* st = static_cast<State*>(stream);
+    if (st->pos >= st->text->size()) return nullptr;
+    size_t end = st->text->find('\n', st->pos);
+    size_t next = end == std::string::npos ? st->text->size() : end + 1;
+    st->current.assign(*st->text, st->pos, next - st->pos);
+    st->pos = next;
+    st->lineno++;
+    std::string line = st->current;
+    if (line.find('\0') != std::string::npos) {
+        st->diags->error({*st->file, st->lineno, static_cast<int>(line.find('\0')) + 1}, "",
+                         "NUL byte in the file; config files are text");
+        line = "\n";
+    } else if (line.size() >= static_cast<size_t>(num) - 1) {
+        std::string_view body = trim(line);
+        size_t sep = body.find_first_of("=:");
+        bool is_comment = !body.empty() && (body[0] == '#' || body[0] == ';');
+        if (is_comment) {
+            line = "\n";
+        } else if (sep == std::string::npos || sep > kInihLine / 2 || body[0] == '[') {
+            st->diags->error({*st->file, st->lineno, 1}, "",
+                             "line too long to be a key or section header; put values after 'key =' on the same line");
+            line = "\n";
+        } else {
+            // Keep leading whitespace: it marks a continuation line.
+            size_t lead = line.find_first_not_of(" \t");
+            st->long_values.push_back(std::string(body.substr(sep + 1)));
+            line = line.substr(0, lead) + std::string(body.substr(0, sep + 1)) + kToken +
+                   std::to_string(st->long_values.size() - 1) + "\n";
+        }
+    }
+    std::memcpy(str, line.c_str(), line.size() + 1);
+    return str;
+}
+
+int handler(void* user, const char* section, const char* name, const char* value) {
+    auto* st = static_cast<State*>(user);
+    std::string v = value;
+    if (!v.empty() && v[0] == kToken) v = strip_inline_comment(st->long_values.at(std::stoul(v.substr(1))));
+    Loc key_loc{*st->file, st->lineno, 1};
+    size_t kpos = st->current.find(name);
+    if (kpos != std::string::npos) key_loc.col = static_cast<int>(kpos) + 1;
+    Loc val_loc = key_loc;
+    if (!v.empty()) {
+        size_t vpos = st->current.find(v.substr(0, 16), kpos == std::string::npos ? 0 : kpos + std::strlen(name));
+        if (vpos != std::string::npos) val_loc.col = static_cast<int>(vpos) + 1;
+    }
+    bool continuation = !st->current.empty() && (st->current[0] == ' ' || st->current[0] == '\t');
+
+    if (!st->in_section || st->last_section != section) {
+        if (*section == '\0') {
+            st->diags->error(key_loc, name, "key outside any section; put it under a [section] header such as [repository]");
+            return 1;
+        }
+        // inih does not report section headers; find this one's line by
+        // scanning back (the header is the nearest preceding '[' line).
+        st->doc.sections.push_back({section, {*st->file, 0, 1}, {}});
+        st->last_section = section;
+        st->in_section = true;
+    }
+    auto& sec = st->doc.sections.back();
+    if (continuation && !sec.entries.empty() && sec.entries.back().key == name) {
+        // A value continued on an indented line: each line is one list item.
+        RawValue& rv = sec.entries.back().value;
+        if (rv.kind != RawValue::Kind::list) {
+            RawValue first = rv;
+            rv.kind = RawValue::Kind::list;
+            rv.list.clear();
+            if (!first.str.empty()) rv.list.push_back(first);
+            rv.str.clear();
+        }
+        RawValue item;
+        item.str = v;
+        item.loc = val_loc;
+        item.untyped = true;
+        rv.list.push_back(item);
+        return 1;
+    }
+    RawEntry e;
+    e.key = name;
+    e.loc = key_loc;
+    e.value.str = v;
+    e.value.loc = val_loc;
+    e.value.untyped = true;
+    sec.entries.push_back(std::move(e));
+    st->last_entry_line = st->lineno;
+    return 1;
+}
+
+// Section header positions, found directly: inih calls nothing for them.
+void locate_sections(const std::string& text, RawDoc& doc) {
+    std::vector<std::pair<std::string, int>> headers;
+    int lineno = 0;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        ++lineno;
+        std::string_view line = trim(std::string_view(text).substr(pos, end - pos));
+        if (line.size() >= 2 && line[0] == '[') {
+            size_t close = line.find(']');
+            if (close != std::string_view::npos) headers.emplace_back(std::string(trim(line.substr(1, close - 1))), lineno);
+        }
+        pos = end + 1;
+    }
+    size_t h = 0;
+    for (auto& sec : doc.sections) {
+        while (h < headers.size() && headers[h].first != sec.name) ++h;
+        if (h < headers.size()) sec.loc.line = headers[h++].second;
+    }
+    // Sections that hold no keys are invisible to inih but matter ([test],
+    // an empty [application]): add them so the interpreter sees them.
+    std::vector<RawSection> all;
+    size_t s = 0;
+    for (auto& [name, line] : headers) {
+        if (s < doc.sections.size() && doc.sections[s].name == name && doc.sections[s].loc.line == line) {
+            all.push_back(std::move(doc.sections[s++]));
+        } else {
+            all.push_back({name, {std::string(), line, 1}, {}});
+        }
+    }
+    while (s < doc.sections.size()) all.push_back(std::move(doc.sections[s++]));
+    doc.sections = std::move(all);
+}
+
+}  // namespace
+
+RawDoc parse_ini(const std::string& text, const std::string& file, Diagnostics& diags) {
+    State st;
+    st.text = &text;
+    st.file = &file;
+    st.diags = &diags;
+    // inih does not stop at the first error; it returns the first bad line.
+    // Re-scan to report every malformed line, not only the first.
+    int first_bad = ini_parse_stream(reader, &st, handler, &st);
+    if (first_bad > 0) {
+        int lineno = 0;
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t end = text.find('\n', pos);
+            if (end == std::string::npos) end = text.size();
+            ++lineno;
+            std::string_view line = trim(std::string_view(text).substr(pos, end - pos));
+            bool ok = line.empty() || line[0] == '#' || line[0] == ';' ||
+                      (line[0] == '[' && line.find(']') != std::string_view::npos) ||
+                      line.find_first_of("=:") != std::string_view::npos ||
+                      // an indented line continues the previous value
+                      (text[pos] == ' ' || text[pos] == '\t') || line.find('\0') != std::string_view::npos;
+            if (!ok) {
+                if (line[0] == '[')
+                    diags.error({file, lineno, 1}, "", "section header without closing ']'");
+                else
+                    diags.error({file, lineno, 1}, "",
+                            "expected 'key = value', 'key: value' or a [section] header, found '" +
+                                std::string(line.substr(0, 40)) + "'");
+            }
+            pos = end + 1;
+        }
+    }
+    locate_sections(text, st.doc);
+    for (auto& sec : st.doc.sections) sec.loc.file = file;
+    return std::move(st.doc);
+}
+
+}  // namespace huddle

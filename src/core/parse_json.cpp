@@ -1,0 +1,235 @@
+// JSON through nlohmann's SAX interface: it gives document order, which lets
+// us recover each key's line and column (the DOM keeps no positions).
+#include <nlohmann/json.hpp>
+
+#include "parse_tree.hpp"
+
+namespace huddle {
+namespace {
+
+// Blank out commas that directly precede '}' or ']' (outside strings and
+// comments). Huddle's own README shows such JSON, so it must load; offsets are
+// kept, so every position reported later is still right.
+std::vector<size_t> blank_trailing_commas(std::string& t) {
+    std::vector<size_t> blanked;
+    size_t pending = std::string::npos;
+    for (size_t i = 0; i < t.size(); ++i) {
+        char c = t[i];
+        if (c == '"') {
+            pending = std::string::npos;
+            for (++i; i < t.size() && t[i] != '"'; ++i)
+                if (t[i] == '\\') ++i;
+        } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '/') {
+            while (i < t.size() && t[i] != '\n') ++i;
+        } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '*') {
+            size_t end = t.find("*/", i + 2);
+            i = end == std::string::npos ? t.size() : end + 1;
+        } else if (c == ',') {
+            pending = i;
+        } else if (c == '}' || c == ']') {
+            if (pending != std::string::npos) {
+                t[pending] = ' ';
+                blanked.push_back(pending);
+            }
+            pending = std::string::npos;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            pending = std::string::npos;
+        }
+    }
+    return blanked;
+}
+
+class Sax : public nlohmann::json_sax<nlohmann::json> {
+public:
+    Sax(const std::string& text, const std::string& file, Diagnostics& diags) : text_(text), file_(file), diags_(diags) {}
+
+    RawValue root;
+    bool root_seen = false;
+
+    bool null() override {
+        RawValue v = scalar();
+        v.kind = RawValue::Kind::string;
+        v.untyped = false;
+        diags_.error(v.loc, pending_key_, "null is not a value here; remove the key to use its default");
+        return true;
+    }
+    bool boolean(bool b) override {
+        RawValue v = scalar();
+        v.kind = RawValue::Kind::boolean;
+        v.boolean = b;
+        return put(std::move(v));
+    }
+    bool number_integer(number_integer_t n) override {
+        RawValue v = scalar();
+        v.kind = RawValue::Kind::integer;
+        v.integer = n;
+        return put(std::move(v));
+    }
+    bool number_unsigned(number_unsigned_t n) override {
+        RawValue v = scalar();
+        if (n > static_cast<number_unsigned_t>(INT64_MAX)) {
+            v.kind = RawValue::Kind::floating;
+            v.floating = static_cast<double>(n);
+        } else {
+            v.kind = RawValue::Kind::integer;
+            v.integer = static_cast<int64_t>(n);
+        }
+        return put(std::move(v));
+    }
+    bool number_float(number_float_t f, const string_t&) override {
+        RawValue v = scalar();
+        v.kind = RawValue::Kind::floating;
+        v.floating = f;
+        return put(std::move(v));
+    }
+    bool string(string_t& s) override {
+        RawValue v = scalar();
+        v.kind = RawValue::Kind::string;
+        v.str = s;
+        return put(std::move(v));
+    }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return open(RawValue::Kind::table); }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(RawValue::Kind::list); }
+    bool end_array() override { return close(); }
+    bool key(string_t& k) override {
+        pending_key_ = k;
+        // Find this key's quoted text at or after the cursor: keys arrive in
+        // document order, and an escaped quote inside a string cannot match.
+        std::string quoted = nlohmann::json(k).dump();
+        size_t at = text_.find(quoted, cursor_);
+        if (at != std::string::npos) {
+            key_loc_ = loc_of_offset_cached(at);
+            size_t colon = text_.find(':', at + quoted.size());
+            cursor_ = colon == std::string::npos ? at + quoted.size() : colon + 1;
+            size_t val = text_.find_first_not_of(" \t\r\n", cursor_);
+            value_loc_ = val == std::string::npos ? key_loc_ : loc_of_offset_cached(val);
+        }
+        return true;
+    }
+    bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) override {
+        Loc loc = loc_of_offset_cached(position > 0 ? position - 1 : 0);
+        std::string what = ex.what();
+        // nlohmann's message is "[json.exception.parse_error.101] parse error at line L, column C: syntax error while parsing ..."
+        size_t colon = what.find(": ", what.find("column"));
+        std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+        diags_.error(loc, "", "invalid JSON: " + detail + (last_token.empty() ? "" : " (near '" + last_token.substr(0, 40) + "')"));
+        return false;
+    }
+
+private:
+    struct Frame {
+        RawValue* value;
+        std::string key;
+    };
+
+    Loc loc_of_offset_cached(size_t offset) {
+        // Positions are asked for in increasing order; continue from the last.
+        if (offset < memo_off_) {
+            memo_off_ = 0;
+            memo_ = {file_, 1, 1};
+        }
+        for (size_t i = memo_off_; i < offset && i < text_.size(); ++i) {
+            if (text_[i] == '\n') {
+                memo_.line++;
+                memo_.col = 1;
+            } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
+                memo_.col++;
+            }
+        }
+        memo_off_ = std::min(offset, text_.size());
+        return memo_;
+    }
+
+    RawValue scalar() {
+        RawValue v;
+        v.loc = stack_.empty() || stack_.back().value->kind == RawValue::Kind::table ? value_loc_ : key_loc_;
+        v.loc.file = file_;
+        return v;
+    }
+
+    bool put(RawValue&& v) {
+        if (stack_.empty()) {
+            diags_.error(v.loc, "", "the file must hold one JSON object, {\"repository\": {...}, ...}");
+            return true;
+        }
+        if (depth_ > kMaxNesting) return true;
+        RawValue* top = stack_.back().value;
+        if (top->kind == RawValue::Kind::table) {
+            v.key_loc = key_loc_;
+            v.key_loc.file = file_;
+            top->table.emplace_back(pending_key_, std::move(v));
+        }
+        else
+            top->list.push_back(std::move(v));
+        return true;
+    }
+
+    bool open(RawValue::Kind kind) {
+        ++depth_;
+        if (depth_ > kMaxNesting) {
+            if (depth_ == kMaxNesting + 1) diags_.error(value_loc_, pending_key_, "nested too deeply; values are at most a list or table inside a section");
+            return true;
+        }
+        RawValue v = scalar();
+        v.kind = kind;
+        if (stack_.empty()) {
+            if (kind != RawValue::Kind::table) {
+                diags_.error(v.loc, "", "the file must hold one JSON object, {\"repository\": {...}, ...}");
+            }
+            root = std::move(v);
+            root.kind = RawValue::Kind::table;
+            root_seen = true;
+            stack_.push_back({&root, ""});
+            return true;
+        }
+        RawValue* top = stack_.back().value;
+        RawValue* child;
+        if (top->kind == RawValue::Kind::table) {
+            v.key_loc = key_loc_;
+            v.key_loc.file = file_;
+            top->table.emplace_back(pending_key_, std::move(v));
+            child = &top->table.back().second;
+        } else {
+            top->list.push_back(std::move(v));
+            child = &top->list.back();
+        }
+        stack_.push_back({child, pending_key_});
+        return true;
+    }
+
+    bool close() {
+        if (depth_-- > kMaxNesting) return true;
+        if (!stack_.empty()) stack_.pop_back();
+        return true;
+    }
+
+    const std::string& text_;
+    const std::string& file_;
+    Diagnostics& diags_;
+    std::vector<Frame> stack_;
+    std::string pending_key_;
+    size_t cursor_ = 0;
+    int depth_ = 0;
+    Loc key_loc_, value_loc_;
+    size_t memo_off_ = 0;
+    Loc memo_{file_, 1, 1};
+};
+
+}  // namespace
+
+RawDoc parse_json(const std::string& input, const std::string& file, Diagnostics& diags) {
+    std::string text = input;
+    for (size_t off : blank_trailing_commas(text))
+        diags.notice(loc_of_offset(text, off, file), "", "trailing comma accepted; strict JSON tools reject it, so consider removing it");
+    Sax sax(text, file, diags);
+    bool ok = nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, true, /*ignore_comments=*/true);
+    if (!ok || !sax.root_seen) {
+        if (ok) diags.error({file, 1, 1}, "", "empty file; a config needs at least {\"repository\": {\"remote path\": \"...\"}}");
+        return {};
+    }
+    return doc_from_tree(std::move(sax.root), file, diags);
+}
+
+}  // namespace huddle

@@ -1,0 +1,85 @@
+#include <toml++/toml.h>
+
+#include "parse_tree.hpp"
+
+namespace huddle {
+namespace {
+
+Loc loc_of(const toml::node& n, const std::string& file) {
+    const auto& b = n.source().begin;
+    return {file, static_cast<int>(b.line), static_cast<int>(b.column)};
+}
+
+RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diags, const std::string& key, int depth) {
+    RawValue v;
+    v.loc = loc_of(n, file);
+    if (depth > kMaxNesting) {
+        diags.error(v.loc, key, "nested too deeply; values are at most a list or table inside a section");
+        return v;
+    }
+    if (auto s = n.as_string()) {
+        v.str = s->get();
+    } else if (auto i = n.as_integer()) {
+        v.kind = RawValue::Kind::integer;
+        v.integer = i->get();
+    } else if (auto f = n.as_floating_point()) {
+        v.kind = RawValue::Kind::floating;
+        v.floating = f->get();
+    } else if (auto b = n.as_boolean()) {
+        v.kind = RawValue::Kind::boolean;
+        v.boolean = b->get();
+    } else if (auto a = n.as_array()) {
+        v.kind = RawValue::Kind::list;
+        for (const auto& item : *a) v.list.push_back(convert(item, file, diags, key, depth + 1));
+    } else if (auto t = n.as_table()) {
+        v.kind = RawValue::Kind::table;
+        for (const auto& [k, child] : *t) {
+            std::string ks(k.str());
+            RawValue c = convert(child, file, diags, ks, depth + 1);
+            // A key's own position is where the key is written.
+            if (k.source().begin.line) c.key_loc = {file, static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column)};
+            v.table.emplace_back(ks, std::move(c));
+        }
+    } else {
+        diags.error(v.loc, key, "dates and times are not accepted here; write a string such as \"5min\"");
+    }
+    return v;
+}
+
+}  // namespace
+
+RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics& diags) {
+    if (text.find('\0') != std::string::npos) {
+        diags.error(loc_of_offset(text, text.find('\0'), file), "", "NUL byte in the file; config files are text");
+        return {};
+    }
+    try {
+        toml::table tbl = toml::parse(text, file);
+        RawValue root = convert(tbl, file, diags, "", 0);
+        return doc_from_tree(std::move(root), file, diags);
+    } catch (const toml::parse_error& e) {
+        const auto& b = e.source().begin;
+        diags.error({file, static_cast<int>(b.line), static_cast<int>(b.column)}, "", "invalid TOML: " + std::string(e.description()));
+        return {};
+    }
+}
+
+const char* format_name(Format f) {
+    switch (f) {
+    case Format::json: return "JSON";
+    case Format::ini: return "INI";
+    case Format::toml: return "TOML";
+    }
+    return "?";
+}
+
+RawDoc parse_any(Format f, const std::string& text, const std::string& file, Diagnostics& diags) {
+    switch (f) {
+    case Format::json: return parse_json(text, file, diags);
+    case Format::ini: return parse_ini(text, file, diags);
+    case Format::toml: return parse_toml(text, file, diags);
+    }
+    return {};
+}
+
+}  // namespace huddle

@@ -1,0 +1,137 @@
+#include "plan.hpp"
+
+#include "unitname.hpp"
+
+namespace huddle {
+
+std::string app_unit_name(const std::string& app) { return "huddle@" + unit_name_escape(app) + ".service"; }
+std::string timer_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".timer"; }
+std::string fetch_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".service"; }
+
+const char* role_name(UnitRole r) {
+    switch (r) {
+    case UnitRole::app: return "app";
+    case UnitRole::timer: return "timer";
+    case UnitRole::fetch: return "fetch";
+    }
+    return "?";
+}
+
+usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum) {
+    // FNV-1a: stable across runs and builds, unlike std::hash.
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char ch : machine_id + "/" + app) {
+        h ^= ch;
+        h *= 1099511628211ULL;
+    }
+    usec_t window = std::min<usec_t>(minimum, 60 * kUsecPerSec);
+    return kUsecPerSec + (h % (window / kUsecPerSec + 1)) * kUsecPerSec;
+}
+
+usec_t fetch_timeout(const AppConfig& c) {
+    const DeployConfig& d = c.deploy;
+    usec_t network = 10 * 60 * kUsecPerSec;
+    usec_t scripts = 3 * d.timeout;  // pre-pull, build, verify
+    usec_t health = d.settle + (d.health_command.empty() ? 0 : d.health_timeout);
+    usec_t stop = c.app && c.app->stop_timeout ? *c.app->stop_timeout : 90 * kUsecPerSec;
+    return network + scripts + 2 * (health + stop + 90 * kUsecPerSec);
+}
+
+namespace {
+
+Property s(const char* n, std::string v) { return {n, "s", std::move(v)}; }
+Property t(const char* n, uint64_t v) { return {n, "t", v}; }
+Property as(const char* n, std::vector<std::string> v) { return {n, "as", std::move(v)}; }
+Property exec(const char* n, std::vector<std::string> argv) {
+    // systemd expands $VAR in ExecStart; argv words are literal here, so
+    // every '$' is doubled, over D-Bus as in a unit file.
+    for (auto& a : argv) {
+        std::string e;
+        for (char ch : a) {
+            e += ch;
+            if (ch == '$') e += '$';
+        }
+        a = e;
+    }
+    std::string path = argv.at(0);
+    return {n, "a(sasb)", std::vector<ExecCommand>{{path, std::move(argv), false}}};
+}
+
+}  // namespace
+
+AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
+    AppPlan p;
+    p.app = c.name;
+    p.file = c.file;
+    const std::string data_dir = "/var/lib/huddle/" + c.name + "/data";
+
+    if (c.app) {
+        const ApplicationConfig& a = *c.app;
+        UnitPlan u{app_unit_name(c.name), UnitRole::app, {}};
+        auto& pr = u.properties;
+        pr.push_back(s("Description", "huddle app " + c.name));
+        // Not started before the first release is live; the fetch service
+        // starts it after the first deploy.
+        pr.push_back({"Conditions", "a(sbbs)", std::vector<Condition>{{"ConditionPathExists", false, false, c.repo.local_path}}});
+        pr.push_back(s("Slice", "huddle.slice"));
+        pr.push_back(s("Type", a.type));
+        pr.push_back(exec("ExecStart", a.start));
+        pr.push_back(s("WorkingDirectory", a.working_directory));
+        pr.push_back(s("User", a.user));
+        if (!a.group.empty()) pr.push_back(s("Group", a.group));
+        std::vector<std::string> env = {"HUDDLE_APP=" + c.name, "HUDDLE_DATA=" + data_dir};
+        for (const auto& [k, v] : a.environment) env.push_back(k + "=" + v);
+        pr.push_back(as("Environment", env));
+        // release.env carries HUDDLE_COMMIT and HUDDLE_RELEASE, rewritten at
+        // each deploy; missing before the first one, hence ignore-missing.
+        std::vector<std::pair<std::string, bool>> files = {{"/var/lib/huddle/" + c.name + "/release.env", true}};
+        if (!a.environment_file.empty()) files.emplace_back(a.environment_file, false);
+        pr.push_back({"EnvironmentFiles", "a(sb)", files});
+        pr.push_back(as("StateDirectory", {"huddle/" + c.name + "/data"}));
+        pr.push_back(s("Restart", a.restart));
+        if (a.stop_timeout) pr.push_back(t("TimeoutStopUSec", *a.stop_timeout));
+        p.units.push_back(std::move(u));
+    }
+
+    {
+        UnitPlan u{timer_unit_name(c.name), UnitRole::timer, {}};
+        auto& pr = u.properties;
+        usec_t min = c.timing.minimum;
+        usec_t spread = c.timing.maximum ? *c.timing.maximum - min : 0;
+        pr.push_back(s("Description", "huddle poll timer for " + c.name));
+        pr.push_back({"TimersMonotonic", "a(st)",
+                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveUSec", first_poll_delay(ctx.machine_id, c.name, min)},
+                                                                   {"OnUnitActiveUSec", min}}});
+        pr.push_back(t("RandomizedDelayUSec", spread));
+        // systemd's default AccuracySec=1min would bunch the fleet's polls
+        // into the same minute again.
+        pr.push_back(t("AccuracyUSec", kUsecPerSec));
+        p.units.push_back(std::move(u));
+    }
+
+    {
+        UnitPlan u{fetch_unit_name(c.name), UnitRole::fetch, {}};
+        auto& pr = u.properties;
+        pr.push_back(s("Description", "huddle poll and deploy for " + c.name));
+        std::vector<std::string> wants = {"network-online.target"};
+        std::vector<std::string> after = {"network-online.target"};
+        // Also a reference that keeps the app unit loaded while it is
+        // stopped, so `systemctl start` on it keeps working.
+        if (c.app) after.push_back(app_unit_name(c.name));
+        pr.push_back(as("Wants", wants));
+        pr.push_back(as("After", after));
+        pr.push_back(s("Type", "oneshot"));
+        std::vector<std::string> argv = {ctx.fetch_binary};
+        for (const auto& d : ctx.config_dirs) {
+            argv.push_back("-c");
+            argv.push_back(d);
+        }
+        argv.push_back(c.name);
+        pr.push_back(exec("ExecStart", argv));
+        pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
+        p.units.push_back(std::move(u));
+    }
+    return p;
+}
+
+}  // namespace huddle

@@ -1,0 +1,81 @@
+// The unit plan: for one app, the transient units huddle-gen creates, each
+// property typed exactly as StartTransientUnit takes it (name + D-Bus
+// signature + value). Pure; the renderer and the bus client both read it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "config.hpp"
+
+namespace huddle {
+
+struct ExecCommand {
+    std::string path;
+    std::vector<std::string> argv;
+    bool ignore_failure = false;
+};
+
+struct Condition {
+    std::string type;  // "ConditionPathExists"
+    bool trigger = false;
+    bool negate = false;
+    std::string parameter;
+};
+
+using PropertyValue = std::variant<std::string,                                      // s
+                                   bool,                                             // b
+                                   uint64_t,                                         // t
+                                   std::vector<std::string>,                         // as
+                                   std::vector<ExecCommand>,                         // a(sasb)
+                                   std::vector<std::pair<std::string, bool>>,        // a(sb)
+                                   std::vector<std::pair<std::string, uint64_t>>,    // a(st)
+                                   std::vector<Condition>>;                          // a(sbbs)
+
+struct Property {
+    std::string name;       // D-Bus property name, e.g. "ExecStart"
+    std::string signature;  // D-Bus signature, e.g. "a(sasb)"
+    PropertyValue value;
+};
+
+enum class UnitRole { app, timer, fetch };
+
+struct UnitPlan {
+    std::string name;  // e.g. "huddle@web.service"
+    UnitRole role;
+    std::vector<Property> properties;
+};
+
+struct AppPlan {
+    std::string app;
+    std::string file;
+    std::vector<UnitPlan> units;  // app service (if any), timer, fetch service
+};
+
+// Facts about the machine the plan is for. Kept out of the config so the
+// planner stays a pure function of its inputs.
+struct PlanContext {
+    std::string fetch_binary = "/usr/bin/huddle-fetch";
+    std::vector<std::string> config_dirs;  // passed to huddle-fetch as -c DIR when not the default search path
+    std::string machine_id;                // spreads the first poll across a fleet
+};
+
+AppPlan plan_app(const AppConfig& c, const PlanContext& ctx);
+
+std::string app_unit_name(const std::string& app);
+std::string timer_unit_name(const std::string& app);
+std::string fetch_unit_name(const std::string& app);
+const char* role_name(UnitRole r);
+
+// First poll delay: 1s plus a per-machine, per-app offset within
+// min(minimum, 60s), so machines booted together do not poll together.
+usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum);
+
+// Fetch service start timeout: the network phase plus every bounded step of a
+// deploy and of a rollback.
+usec_t fetch_timeout(const AppConfig& c);
+
+}  // namespace huddle

@@ -1,0 +1,192 @@
+#include "render.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "cmdline.hpp"
+
+namespace huddle {
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string esc_specifiers(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        out += c;
+        if (c == '%') out += '%';
+    }
+    return out;
+}
+
+std::string quote_word(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+        if (c == '%') out += '%';
+    }
+    return out + "\"";
+}
+
+// The unit-file key a D-Bus property is written as, and its section.
+struct FileKey {
+    const char* section;
+    const char* key;
+};
+
+const std::map<std::string, FileKey>& file_keys() {
+    static const std::map<std::string, FileKey> m = {
+        {"Description", {"Unit", "Description"}},
+        {"Wants", {"Unit", "Wants"}},
+        {"After", {"Unit", "After"}},
+        {"Conditions", {"Unit", ""}},
+        {"Slice", {"Service", "Slice"}},
+        {"Type", {"Service", "Type"}},
+        {"ExecStart", {"Service", "ExecStart"}},
+        {"WorkingDirectory", {"Service", "WorkingDirectory"}},
+        {"User", {"Service", "User"}},
+        {"Group", {"Service", "Group"}},
+        {"Environment", {"Service", "Environment"}},
+        {"EnvironmentFiles", {"Service", "EnvironmentFile"}},
+        {"StateDirectory", {"Service", "StateDirectory"}},
+        {"Restart", {"Service", "Restart"}},
+        {"TimeoutStopUSec", {"Service", "TimeoutStopSec"}},
+        {"TimeoutStartUSec", {"Service", "TimeoutStartSec"}},
+        {"TimersMonotonic", {"Timer", ""}},
+        {"RandomizedDelayUSec", {"Timer", "RandomizedDelaySec"}},
+        {"AccuracyUSec", {"Timer", "AccuracySec"}},
+    };
+    return m;
+}
+
+std::string monotonic_key(const std::string& base) {
+    // "OnUnitActiveUSec" -> "OnUnitActiveSec"
+    std::string k = base;
+    if (k.size() > 4 && k.compare(k.size() - 4, 4, "USec") == 0) k = k.substr(0, k.size() - 4) + "Sec";
+    return k;
+}
+
+std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
+    std::vector<std::string> out;
+    std::string key = fk.key;
+    std::visit(overloaded{
+                   [&](const std::string& v) { out.push_back(key + "=" + esc_specifiers(v)); },
+                   [&](bool v) { out.push_back(key + "=" + (v ? "yes" : "no")); },
+                   [&](uint64_t v) { out.push_back(key + "=" + format_timespan(v)); },
+                   [&](const std::vector<std::string>& v) {
+                       if (p.name == "Environment") {
+                           for (const auto& e : v) out.push_back(key + "=" + quote_word(e));
+                       } else {
+                           std::string line;
+                           for (const auto& e : v) line += (line.empty() ? "" : " ") + esc_specifiers(e);
+                           out.push_back(key + "=" + line);
+                       }
+                   },
+                   [&](const std::vector<ExecCommand>& v) {
+                       for (const auto& c : v) {
+                           // argv[0] differing from the path is written with '@'.
+                           std::string prefix = c.ignore_failure ? "-" : "";
+                           if (!c.argv.empty() && c.argv[0] != c.path) {
+                               out.push_back(key + "=" + prefix + "@" + quote_exec_argv({c.path}) + " " + quote_exec_argv(c.argv));
+                           } else {
+                               out.push_back(key + "=" + prefix + quote_exec_argv(c.argv));
+                           }
+                       }
+                   },
+                   [&](const std::vector<std::pair<std::string, bool>>& v) {
+                       for (const auto& [path, ignore] : v) out.push_back(key + "=" + (ignore ? "-" : "") + esc_specifiers(path));
+                   },
+                   [&](const std::vector<std::pair<std::string, uint64_t>>& v) {
+                       for (const auto& [base, usec] : v) out.push_back(monotonic_key(base) + "=" + format_timespan(usec));
+                   },
+                   [&](const std::vector<Condition>& v) {
+                       for (const auto& c : v)
+                           out.push_back(c.type + "=" + (c.trigger ? "|" : "") + (c.negate ? "!" : "") + esc_specifiers(c.parameter));
+                   },
+               },
+               p.value);
+    return out;
+}
+
+}  // namespace
+
+std::string render_unit(const UnitPlan& u, const std::string& source_file) {
+    static const char* const order[] = {"Unit", "Service", "Timer"};
+    std::map<std::string, std::vector<std::string>> sections;
+    for (const auto& p : u.properties) {
+        auto it = file_keys().find(p.name);
+        if (it == file_keys().end()) throw std::logic_error("no unit-file key for property " + p.name);
+        for (auto& l : lines_for(p, it->second)) sections[it->second.section].push_back(std::move(l));
+    }
+    std::string out = fmt::format("# {} (transient, made by huddle-gen from {})\n", u.name, source_file);
+    bool first = true;
+    for (const char* sec : order) {
+        auto it = sections.find(sec);
+        if (it == sections.end()) continue;
+        out += fmt::format("{}[{}]\n", first ? "" : "\n", sec);
+        first = false;
+        for (const auto& l : it->second) out += l + "\n";
+    }
+    return out;
+}
+
+std::string render_app(const AppPlan& p) {
+    std::string out;
+    for (const auto& u : p.units) {
+        if (!out.empty()) out += "\n";
+        out += render_unit(u, p.file);
+    }
+    return out;
+}
+
+nlohmann::json property_value_json(const PropertyValue& v) {
+    using nlohmann::json;
+    return std::visit(overloaded{
+                          [](const std::string& s) { return json(s); },
+                          [](bool b) { return json(b); },
+                          [](uint64_t t) { return json(t); },
+                          [](const std::vector<std::string>& a) { return json(a); },
+                          [](const std::vector<ExecCommand>& a) {
+                              json out = json::array();
+                              for (const auto& c : a) out.push_back(json::array({c.path, c.argv, c.ignore_failure}));
+                              return out;
+                          },
+                          [](const std::vector<std::pair<std::string, bool>>& a) {
+                              json out = json::array();
+                              for (const auto& [s, b] : a) out.push_back(json::array({s, b}));
+                              return out;
+                          },
+                          [](const std::vector<std::pair<std::string, uint64_t>>& a) {
+                              json out = json::array();
+                              for (const auto& [s, t] : a) out.push_back(json::array({s, t}));
+                              return out;
+                          },
+                          [](const std::vector<Condition>& a) {
+                              json out = json::array();
+                              for (const auto& c : a) out.push_back(json::array({c.type, c.trigger, c.negate, c.parameter}));
+                              return out;
+                          },
+                      },
+                      v);
+}
+
+nlohmann::json plan_to_json(const AppPlan& p) {
+    using nlohmann::json;
+    json units = json::array();
+    for (const auto& u : p.units) {
+        json props = json::array();
+        for (const auto& pr : u.properties)
+            props.push_back({{"name", pr.name}, {"signature", pr.signature}, {"value", property_value_json(pr.value)}});
+        units.push_back({{"name", u.name}, {"role", role_name(u.role)}, {"properties", props}, {"text", render_unit(u, p.file)}});
+    }
+    return {{"app", p.app}, {"file", p.file}, {"units", units}};
+}
+
+}  // namespace huddle

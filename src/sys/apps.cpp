@@ -1,0 +1,61 @@
+#include "apps.hpp"
+
+#include <cstdlib>
+
+#include "fs.hpp"
+
+namespace huddle::sys {
+
+std::vector<std::string> search_path(const std::vector<std::string>& override_dirs) {
+    if (!override_dirs.empty()) return override_dirs;
+    if (const char* env = std::getenv("HUDDLE_CONFIG_PATH"); env && *env) {
+        std::vector<std::string> dirs;
+        std::string s = env;
+        size_t pos = 0;
+        while (pos <= s.size()) {
+            size_t c = s.find(':', pos);
+            std::string d = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+            if (!d.empty()) dirs.push_back(d);
+            if (c == std::string::npos) break;
+            pos = c + 1;
+        }
+        return dirs;
+    }
+    return kDefaultSearchPath;
+}
+
+static LoadedApp load_source(const ConfigSource& src) {
+    LoadedApp a{src, {}};
+    ReadResult r = read_file(src.path);
+    if (!r.text) {
+        a.result.diags.error({src.path, 0, 0}, "", r.error.substr(r.error.find(": ") + 2));
+        return a;
+    }
+    a.result = load_config(src.app, src.path, src.format, *r.text);
+    return a;
+}
+
+LoadedApps load_apps(const std::vector<std::string>& dirs) {
+    std::vector<DirListing> listings;
+    for (const auto& d : dirs) listings.push_back(list_dir(d));
+    Selection sel = select_sources(listings);
+    LoadedApps out;
+    out.broken_apps = sel.broken_apps;
+    out.masked_apps = sel.masked_apps;
+    out.diags = sel.diags;
+    for (const auto& src : sel.sources) out.apps.push_back(load_source(src));
+    return out;
+}
+
+LoadedApp load_file(const std::string& path) {
+    std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    auto fmt = format_of(base);
+    if (!fmt) {
+        LoadedApp a{{app_name_of(base), path, Format::ini}, {}};
+        a.result.diags.error({path, 0, 0}, "", "unknown format: config files end in .json, .ini or .toml");
+        return a;
+    }
+    return load_source({app_name_of(base), path, *fmt});
+}
+
+}  // namespace huddle::sys

@@ -1,0 +1,27 @@
+// File-system reads the loaders need. Errors are returned as text with the
+// path in it; nothing here logs.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/sources.hpp"
+
+namespace huddle::sys {
+
+struct ReadResult {
+    std::optional<std::string> text;
+    std::string error;
+};
+
+constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
+
+ReadResult read_file(const std::string& path, size_t max_bytes = kMaxConfigBytes);
+
+// A missing directory is an empty listing: most of the search path usually
+// does not exist.
+DirListing list_dir(const std::string& dir);
+
+std::string machine_id();  // /etc/machine-id, or "" when absent
+
+}  // namespace huddle::sys
