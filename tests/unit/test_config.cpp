@@ -1,1 +1,149 @@
 #include <catch2/catch.hpp>
+
+#include "core/config.hpp"
+
+using namespace huddle;
+
+namespace {
+LoadResult ini(const std::string& text, const std::string& name = "app") { return load_config(name, name + ".ini", Format::ini, text); }
+
+bool has(const LoadResult& r, int line, const std::string& needle) {
+    for (const auto& d : r.diags.items())
+        if (d.severity == Severity::error && (line == 0 || d.loc.line == line) && d.message.find(needle) != std::string::npos) return true;
+    return false;
+}
+}  // namespace
+
+TEST_CASE("config: defaults") {
+    auto r = ini("[repository]\nremote path = https://h/r.git\n");
+    REQUIRE(r.config);
+    const AppConfig& c = *r.config;
+    CHECK(c.repo.local_path == "/var/lib/huddle/app/current");
+    CHECK(c.repo.branch.empty());
+    CHECK(c.timing.minimum == 60 * kUsecPerSec);
+    CHECK_FALSE(c.timing.maximum);
+    CHECK_FALSE(c.app);
+    CHECK(c.deploy.keep == 3);
+    CHECK(c.deploy.timeout == 600 * kUsecPerSec);
+    CHECK(c.deploy.settle == 5 * kUsecPerSec);
+}
+
+TEST_CASE("config: one meaning, three formats, any key spelling") {
+    auto a = ini("[Repository]\nRemote-Path = /srv/r.git\nLOCAL_PATH = /srv/app\n[timing]\nminimum = 10\nmaximum = 1min\n[application]\nstart = a b\n");
+    auto j = load_config("app", "app.json", Format::json,
+                         R"({"repository": {"remote path": "/srv/r.git", "local path": "/srv/app"}, "timing": {"minimum": 10, "maximum": "1min"}, "application": {"start": "a b"}})");
+    auto t = load_config("app", "app.toml", Format::toml,
+                         "[repository]\nremote_path = \"/srv/r.git\"\nlocal_path = \"/srv/app\"\n[timing]\nminimum = 10\nmaximum = \"60s\"\n[application]\nstart = \"a b\"\n");
+    for (const auto* r : {&a, &j, &t}) {
+        REQUIRE(r->config);
+        CHECK(r->config->repo.remote_path == "/srv/r.git");
+        CHECK(r->config->repo.local_path == "/srv/app");
+        CHECK(r->config->timing.minimum == 10 * kUsecPerSec);
+        CHECK(*r->config->timing.maximum == 60 * kUsecPerSec);
+        CHECK(r->config->app->start == std::vector<std::string>{"a", "b"});
+        CHECK(r->config->app->working_directory == "/srv/app");
+    }
+}
+
+TEST_CASE("config: validation errors name the line") {
+    struct Row {
+        const char* text;
+        int line;
+        const char* needle;
+    };
+    const Row rows[] = {
+        {"[timing]\nminimum = 5\n", 1, "remote path"},
+        {"[repository]\nremote path = /r\nlocal path = rel/x\n", 3, "absolute"},
+        {"[repository]\nremote path = /r\n[timing]\nminimum = 30\nmaximum = 10\n", 5, "less than minimum"},
+        {"[repository]\nremote path = /r\nbranch = main\ntag = v*\n", 4, "branch and tag"},
+        {"[repository]\nremote path = /r\n[application]\nstart = echo 'oops\n", 4, "unterminated single quote"},
+        {"[repository]\nremote path = /r\n[application]\nuser = x\n", 3, "start"},
+        {"[repository]\nremote path = /r\nbrnach = x\n", 3, "did you mean 'branch'"},
+        {"[repository]\nremote path = /r\n[timing]\nbranch = x\n", 4, "belongs in [repository]"},
+        {"[repository]\nremote path = /r\nremote_path = /s\n", 3, "set twice"},
+        {"[repositry]\nremote path = /r\n", 1, "did you mean [repository]"},
+        {"[repository]\nremote path = https://u:secret@h/r.git\n", 2, "password or token"},
+        {"[repository]\nremote path = /r\nlocal path = /etc\n", 3, "system directory"},
+        {"[repository]\nremote path = /r\nsubmodules = maybe\n", 3, "true or false"},
+        {"[repository]\nremote path = /r\n[deploy]\nkeep = 0\n", 4, "from 1 to 100"},
+        {"[repository]\nremote path = /r\n[application]\nstart = a\nenvironment = HUDDLE_APP=x\n", 5, "set by huddle"},
+        {"[repository]\nremote path = /r\n[application]\nstart = a\nenvironment = 1X=y\n", 5, "not a valid environment variable name"},
+        {"[repository]\nremote path = /r\n[application]\nstart = a\ntype = forking\n", 5, "not one of"},
+        {"[repository]\nremote path = /r\n[test]\nremote = x\n", 4, "never implemented"},
+        {"[repository]\nremote path = /r\n[application]\nstart = a\n[watchdog]\nperiod = 5\n", 5, "port"},
+        {"[repository]\nremote path = /r\n[watchdog]\nport = 80\n", 3, "no [application]"},
+        {"[repository]\nremote path = /r\ncommit = xyz\n", 3, "hexadecimal"},
+    };
+    for (const auto& r : rows) {
+        INFO(r.text);
+        auto res = ini(r.text);
+        CHECK_FALSE(res.config);
+        CHECK(has(res, r.line, r.needle));
+    }
+}
+
+TEST_CASE("config: newlines cannot reach unit properties or the environment") {
+    auto r = load_config("app", "app.json", Format::json,
+                         R"({"repository": {"remote path": "/r"}, "application": {"start": "a", "environment": {"A": "x\nB=y"}}})");
+    CHECK_FALSE(r.config);
+    CHECK(has(r, 0, "line breaks"));
+    auto r2 = load_config("app", "app.json", Format::json, R"({"repository": {"remote path": "/r", "branch": "a\nb"}})");
+    CHECK_FALSE(r2.config);
+}
+
+TEST_CASE("config: Huddle compatibility") {
+    SECTION("[scripts] lists split on commas in INI, not in JSON") {
+        auto r = ini("[repository]\nremote path = /r\n[scripts]\npre-pull = ls -a, mkdir mydir\npost-pull = make\n");
+        REQUIRE(r.config);
+        CHECK(r.config->deploy.pre_pull == std::vector<std::string>{"ls -a", "mkdir mydir"});
+        CHECK(r.config->deploy.build == std::vector<std::string>{"make"});
+        auto j = load_config("app", "app.json", Format::json, R"({"repository": {"remote path": "/r"}, "scripts": {"pre-pull": ["echo a, b"], "post-pull": []}})");
+        REQUIRE(j.config);
+        CHECK(j.config->deploy.pre_pull == std::vector<std::string>{"echo a, b"});
+        CHECK(j.config->deploy.build.empty());
+    }
+    SECTION("a single INI script is one command, not characters") {
+        auto r = ini("[repository]\nremote path = /r\n[scripts]\npost-pull = sudo reboot\n");
+        REQUIRE(r.config);
+        CHECK(r.config->deploy.build == std::vector<std::string>{"sudo reboot"});
+    }
+    SECTION("[application] executable is read as start") {
+        auto r = ini("[repository]\nremote path = /r\n[application]\nexecutable = python -m app\n");
+        REQUIRE(r.config);
+        CHECK(r.config->app->start == std::vector<std::string>{"python", "-m", "app"});
+        CHECK(r.diags.count(Severity::notice) == 1);
+    }
+    SECTION("an empty [test] is ignored with a notice") {
+        auto r = ini("[repository]\nremote path = /r\n[test]\nremote =\npass response =\n");
+        REQUIRE(r.config);
+        CHECK(r.diags.count(Severity::notice) == 1);
+    }
+    SECTION("watchdog port may be a string") {
+        auto r = load_config("app", "app.json", Format::json,
+                             R"({"repository": {"remote path": "/r"}, "application": {"start": "a"}, "watchdog": {"period": 60, "host": "127.0.0.1", "port": "8888", "request": "watchdog", "response": "OK"}})");
+        REQUIRE(r.config);
+        CHECK(r.config->watchdog->port == 8888);
+        CHECK(r.config->watchdog->response == "OK");
+    }
+}
+
+TEST_CASE("config: relative program and working directory resolve inside the release") {
+    auto r = ini("[repository]\nremote path = /r\nlocal path = /srv/a\n[application]\nstart = ./bin/server --port 80\nworking directory = web\n");
+    REQUIRE(r.config);
+    CHECK(r.config->app->start[0] == "/srv/a/bin/server");
+    CHECK(r.config->app->working_directory == "/srv/a/web");
+}
+
+TEST_CASE("config: app names that cannot be unit names are refused") {
+    auto r = ini("[repository]\nremote path = /r\n", "bad name");
+    CHECK_FALSE(r.config);
+    CHECK(has(r, 0, "rename the file"));
+}
+
+TEST_CASE("config: every key is listed for the documentation") {
+    auto keys = known_keys();
+    CHECK(keys.size() == 7);
+    size_t n = 0;
+    for (const auto& [s, ks] : keys) n += ks.size();
+    CHECK(n > 35);
+}
