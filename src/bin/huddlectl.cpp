@@ -107,7 +107,7 @@ int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string
         }
     }
     if (json)
-        std::cout << nlohmann::json{{"apps", japps}, {"diagnostics", jdiags}}.dump(2) << "\n";
+        std::cout << nlohmann::json{{"apps", japps}, {"diagnostics", jdiags}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
         std::cout << text;
     return failed ? cli::kConfigError : cli::kOk;

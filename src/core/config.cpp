@@ -42,6 +42,34 @@ struct Found {
     std::string label;  // "[section] key" as written, for messages
 };
 
+// Columns from the opening quote of a JSON string literal to the character
+// at decoded byte offset `off`, stepping over escapes.
+int literal_columns(const std::string& lit, size_t off) {
+    size_t decoded = 0;
+    int cols = 1;  // the opening quote
+    for (size_t i = 1; i + 1 < lit.size() && decoded < off;) {
+        if (lit[i] == '\\' && i + 1 < lit.size()) {
+            if (lit[i + 1] == 'u' && i + 5 < lit.size()) {
+                unsigned cp = static_cast<unsigned>(std::stoul(lit.substr(i + 2, 4), nullptr, 16));
+                decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : (cp >= 0xd800 && cp < 0xdc00) ? 4 : (cp >= 0xdc00 && cp < 0xe000) ? 0 : 3;
+                i += 6;
+                cols += 6;
+            } else {
+                decoded += 1;
+                i += 2;
+                cols += 2;
+            }
+        } else {
+            ++cols;
+            unsigned char c = static_cast<unsigned char>(lit[i]);
+            size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : 4;
+            decoded += n;
+            i += n;
+        }
+    }
+    return cols;
+}
+
 class Interpreter {
 public:
     Interpreter(const std::string& name, const std::string& file, Format format, Diagnostics& d)
@@ -202,7 +230,10 @@ std::optional<usec_t> Interpreter::duration(const char* section, const char* key
         r = timespan_from_seconds(v.floating);
     else if (v.kind == RawValue::Kind::string)
         r = parse_timespan(v.str);
-    else {
+    else if (v.kind == RawValue::Kind::list && v.untyped) {
+        error(*f, "expects one value, got several lines (an indented line continues the value above it; remove the indentation)");
+        return std::nullopt;
+    } else {
         error(*f, "expects a duration: a number of seconds or a span such as \"90s\" or \"5min\"");
         return std::nullopt;
     }
@@ -308,8 +339,10 @@ std::optional<std::vector<std::string>> Interpreter::command(const char* section
         Loc loc = f->entry->value.loc;
         // Point at the offending character: the value starts after its quote
         // in JSON and TOML.
-        if (loc.col > 0 && !r.argv.empty()) loc.col += static_cast<int>(r.error_offset) + (f->entry->value.untyped ? 0 : 1);
-        if (loc.col > 0 && r.argv.empty() && r.error_offset) loc.col += static_cast<int>(r.error_offset) + (f->entry->value.untyped ? 0 : 1);
+        if (loc.col > 0 && r.error.rfind("is empty", 0) != 0) {
+            const RawValue& v = f->entry->value;
+            loc.col += !v.source.empty() ? literal_columns(v.source, r.error_offset) : static_cast<int>(r.error_offset) + (v.untyped ? 0 : 1);
+        }
         std::string msg = r.argv.empty() && r.error.rfind("is empty", 0) == 0 ? "command " + r.error : r.error + " in the command line";
         if (r.error.find("quote") != std::string::npos) msg += "; close the quote, or escape it with a backslash";
         diags_.error(loc, f->label, msg);
@@ -363,11 +396,10 @@ void Interpreter::repository(AppConfig& c) {
         bool scp = !url && colon != std::string::npos && colon > 0 && u.find('/') > colon && u[0] != '/';
         if (u.empty()) {
             error(*rp, "must not be empty; write the git URL");
-        } else if (url && u.find('@') != std::string::npos && u.find('@') < u.find('/', u.find("://") + 3) &&
-                   u.rfind("ssh", 0) != 0 && u.rfind("git+ssh", 0) != 0 &&
-                   u.substr(u.find("://") + 3, u.find('@') - u.find("://") - 3).find(':') != std::string::npos) {
-            // user:password@ in an https URL would end up in unit properties and logs.
-            error(*rp, "must not hold a password or token; put the secret in /etc/huddle/credentials/NAME and set credential = NAME");
+        } else if (url && u.rfind("http", 0) == 0 && u.find('@') != std::string::npos && u.find('@') < u.find('/', u.find("://") + 3)) {
+            // A user, password or token in an https URL would end up in unit
+            // properties and logs.
+            error(*rp, "must not hold a user name, password or token; put the secret in /etc/huddle/credentials/NAME and set credential = NAME");
         } else if (!url && !scp && u[0] != '/') {
             error(*rp, "must be a URL (https://, ssh://, git://, file://), user@host:path, or an absolute path");
         } else if (u.find_first_of(" \t") != std::string::npos) {
@@ -427,8 +459,10 @@ void Interpreter::timing(AppConfig& c) {
     }
     if (auto mx = duration("timing", "maximum")) {
         if (*mx < c.timing.minimum)
-            error(*get("timing", "maximum"), fmt::format("maximum ({}) is less than minimum ({}); swap them or raise maximum",
-                                                         format_timespan(*mx), format_timespan(c.timing.minimum)));
+            error(*get("timing", "maximum"),
+                  get("timing", "minimum")
+                      ? fmt::format("maximum ({}) is less than minimum ({}); swap them or raise maximum", format_timespan(*mx), format_timespan(c.timing.minimum))
+                      : fmt::format("maximum ({}) is less than the default minimum ({}); set minimum too", format_timespan(*mx), format_timespan(c.timing.minimum)));
         else
             c.timing.maximum = *mx;
     }
@@ -488,8 +522,8 @@ void Interpreter::environment(ApplicationConfig& a) {
     } else if (v.kind == RawValue::Kind::string) {
         // One line of NAME=VALUE words, quoted as in systemd's Environment=.
         SplitResult r = split_command(v.str);
-        if (!r.error.empty() && !r.argv.empty()) {
-            error(*f, r.error);
+        if (!r.error.empty() && r.error.rfind("is empty", 0) != 0) {
+            error(*f, r.error + "; close the quote, or escape it with a backslash");
             return;
         }
         for (const auto& w : r.argv) add_assignment(w, v.loc);
@@ -516,6 +550,9 @@ void Interpreter::application(AppConfig& c) {
                      "required key is missing; add the command that runs the app, e.g. start = python3 -m app, or remove [application] for a files-only sync");
     } else if (auto argv = command("application", start == exe ? "executable" : "start")) {
         a.start = *argv;
+        if (std::string("-+!@:").find(a.start[0][0]) != std::string::npos && !a.start[0].empty())
+            error(*start, "the program name must not start with '" + a.start[0].substr(0, 1) +
+                              "': systemd reads it as an ExecStart prefix; use the program's path, or sh -c");
         if (a.start[0].find('/') != std::string::npos && a.start[0][0] != '/') {
             // "./server": relative to the release, where the app runs.
             std::string p = a.start[0];
@@ -643,8 +680,37 @@ LoadResult interpret(const std::string& app_name, const std::string& file, Forma
     return r;
 }
 
+namespace {
+// Offset of the first byte that is not part of valid UTF-8, or npos.
+size_t invalid_utf8(const std::string& s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+        if (n == 4 || (n == 1 && c < 0xc2) || i + n >= s.size() + (n ? 0 : 1)) return i;
+        for (size_t k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return i;
+        i += n + 1;
+    }
+    return std::string::npos;
+}
+}  // namespace
+
 LoadResult load_config(const std::string& app_name, const std::string& file, Format format, const std::string& text) {
     Diagnostics diags;
+    if (size_t bad = invalid_utf8(text); bad != std::string::npos) {
+        Loc loc{file, 1, 1};
+        for (size_t i = 0; i < bad; ++i) {
+            if (text[i] == '\n') {
+                loc.line++;
+                loc.col = 1;
+            } else if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80) {
+                loc.col++;
+            }
+        }
+        diags.error(loc, "", "the file is not valid UTF-8; save it as UTF-8");
+        return {std::nullopt, std::move(diags)};
+    }
     RawDoc doc = parse_any(format, text, file, diags);
     if (diags.has_errors()) {
         // A syntax error makes the rest guesswork; still report the name.

@@ -35,13 +35,6 @@ struct State {
     int last_entry_line = 0;
 };
 
-// Strip an inline "; comment" (inih's rule: ';' preceded by whitespace).
-std::string strip_inline_comment(std::string_view v) {
-    for (size_t i = 1; i < v.size(); ++i)
-        if (v[i] == ';' && (v[i - 1] == ' ' || v[i - 1] == '\t')) return std::string(trim(v.substr(0, i)));
-    return std::string(trim(v));
-}
-
 char* reader(char* str, int num, void* stream) {
     auto* st = static_cast<State*>(stream);
     if (st->pos >= st->text->size()) return nullptr;
@@ -55,22 +48,32 @@ char* reader(char* str, int num, void* stream) {
         st->diags->error({*st->file, st->lineno, static_cast<int>(line.find('\0')) + 1}, "",
                          "NUL byte in the file; config files are text");
         line = "\n";
-    } else if (line.size() >= static_cast<size_t>(num) - 1) {
+    } else {
+        // inih would cut values at an inline " ;" (Huddle's configparser
+        // never did) and cannot hold lines over 200 bytes: it only sees the
+        // structure, and every value travels beside it as a short token.
         std::string_view body = trim(line);
+        size_t lead = line.find_first_not_of(" \t");
+        bool comment_or_blank = body.empty() || body[0] == '#' || body[0] == ';';
+        bool section = !body.empty() && body[0] == '[';
         size_t sep = body.find_first_of("=:");
-        bool is_comment = !body.empty() && (body[0] == '#' || body[0] == ';');
-        if (is_comment) {
+        if (comment_or_blank) {
             line = "\n";
-        } else if (sep == std::string::npos || sep > kInihLine / 2 || body[0] == '[') {
-            st->diags->error({*st->file, st->lineno, 1}, "",
-                             "line too long to be a key or section header; put values after 'key =' on the same line");
+        } else if (section) {
+            if (body.size() > kInihLine / 2) {
+                st->diags->error({*st->file, st->lineno, 1}, "", "section header too long");
+                line = "\n";
+            }
+        } else if (lead > 0) {
+            // An indented line continues the previous value: all of it is text.
+            st->long_values.push_back(std::string(body));
+            line = line.substr(0, lead) + kToken + std::to_string(st->long_values.size() - 1) + "\n";
+        } else if (sep != std::string::npos && sep <= kInihLine / 2) {
+            st->long_values.push_back(std::string(trim(body.substr(sep + 1))));
+            line = std::string(body.substr(0, sep + 1)) + kToken + std::to_string(st->long_values.size() - 1) + "\n";
+        } else if (line.size() >= static_cast<size_t>(num) - 1) {
+            st->diags->error({*st->file, st->lineno, 1}, "", "line too long to be a key; put the value after 'key =' on the same line");
             line = "\n";
-        } else {
-            // Keep leading whitespace: it marks a continuation line.
-            size_t lead = line.find_first_not_of(" \t");
-            st->long_values.push_back(std::string(body.substr(sep + 1)));
-            line = line.substr(0, lead) + std::string(body.substr(0, sep + 1)) + kToken +
-                   std::to_string(st->long_values.size() - 1) + "\n";
         }
     }
     std::memcpy(str, line.c_str(), line.size() + 1);
@@ -80,7 +83,7 @@ char* reader(char* str, int num, void* stream) {
 int handler(void* user, const char* section, const char* name, const char* value) {
     auto* st = static_cast<State*>(user);
     std::string v = value;
-    if (!v.empty() && v[0] == kToken) v = strip_inline_comment(st->long_values.at(std::stoul(v.substr(1))));
+    if (!v.empty() && v[0] == kToken) v = st->long_values.at(std::stoul(v.substr(1)));
     Loc key_loc{*st->file, st->lineno, 1};
     size_t kpos = st->current.find(name);
     if (kpos != std::string::npos) key_loc.col = static_cast<int>(kpos) + 1;

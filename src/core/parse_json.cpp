@@ -39,9 +39,30 @@ std::vector<size_t> blank_trailing_commas(std::string& t) {
     return blanked;
 }
 
+// The text with comments blanked (same offsets), so searching it for a key
+// never lands in a comment.
+std::string without_comments(const std::string& t) {
+    std::string out = t;
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (out[i] == '"') {
+            for (++i; i < out.size() && out[i] != '"'; ++i)
+                if (out[i] == '\\') ++i;
+        } else if (out[i] == '/' && i + 1 < out.size() && (out[i + 1] == '/' || out[i + 1] == '*')) {
+            bool line = out[i + 1] == '/';
+            size_t end = line ? out.find('\n', i) : out.find("*/", i + 2);
+            end = end == std::string::npos ? out.size() : (line ? end : end + 2);
+            for (size_t k = i; k < end; ++k)
+                if (out[k] != '\n') out[k] = ' ';
+            i = end - 1;
+        }
+    }
+    return out;
+}
+
 class Sax : public nlohmann::json_sax<nlohmann::json> {
 public:
-    Sax(const std::string& text, const std::string& file, Diagnostics& diags) : text_(text), file_(file), diags_(diags) {}
+    Sax(const std::string& text, const std::string& file, Diagnostics& diags)
+        : text_(text), search_(without_comments(text)), file_(file), diags_(diags) {}
 
     RawValue root;
     bool root_seen = false;
@@ -86,6 +107,13 @@ public:
         RawValue v = scalar();
         v.kind = RawValue::Kind::string;
         v.str = s;
+        // Keep the literal as written, so a position inside the decoded text
+        // can be mapped back past escapes.
+        if (value_off_ < text_.size() && text_[value_off_] == '"') {
+            size_t end = value_off_ + 1;
+            while (end < text_.size() && text_[end] != '"') end += text_[end] == '\\' ? 2 : 1;
+            if (end < text_.size()) v.source = text_.substr(value_off_, end - value_off_ + 1);
+        }
         return put(std::move(v));
     }
     bool binary(binary_t&) override { return true; }
@@ -98,18 +126,21 @@ public:
         // Find this key's quoted text at or after the cursor: keys arrive in
         // document order, and an escaped quote inside a string cannot match.
         std::string quoted = nlohmann::json(k).dump();
-        size_t at = text_.find(quoted, cursor_);
+        size_t at = search_.find(quoted, cursor_);
         if (at != std::string::npos) {
             key_loc_ = loc_of_offset_cached(at);
-            size_t colon = text_.find(':', at + quoted.size());
+            size_t colon = search_.find(':', at + quoted.size());
             cursor_ = colon == std::string::npos ? at + quoted.size() : colon + 1;
-            size_t val = text_.find_first_not_of(" \t\r\n", cursor_);
+            size_t val = search_.find_first_not_of(" \t\r\n", cursor_);
             value_loc_ = val == std::string::npos ? key_loc_ : loc_of_offset_cached(val);
+            value_off_ = val == std::string::npos ? std::string::npos : val;
         }
         return true;
     }
     bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) override {
-        Loc loc = loc_of_offset_cached(position > 0 ? position - 1 : 0);
+        // position counts the characters read, through the offending token.
+        size_t start = position > last_token.size() ? position - last_token.size() : 0;
+        Loc loc = loc_of_offset_cached(start);
         std::string what = ex.what();
         // nlohmann's message is "[json.exception.parse_error.101] parse error at line L, column C: syntax error while parsing ..."
         size_t colon = what.find(": ", what.find("column"));
@@ -206,11 +237,13 @@ private:
     }
 
     const std::string& text_;
+    std::string search_;
     const std::string& file_;
     Diagnostics& diags_;
     std::vector<Frame> stack_;
     std::string pending_key_;
     size_t cursor_ = 0;
+    size_t value_off_ = std::string::npos;
     int depth_ = 0;
     Loc key_loc_, value_loc_;
     size_t memo_off_ = 0;

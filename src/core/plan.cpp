@@ -1,6 +1,9 @@
 #include "plan.hpp"
 
+#include "render.hpp"
 #include "unitname.hpp"
+
+#include <fmt/format.h>
 
 namespace huddle {
 
@@ -131,7 +134,40 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
         p.units.push_back(std::move(u));
     }
+    for (auto& u : p.units) stamp_fingerprint(u);
     return p;
+}
+
+std::string unit_fingerprint(const UnitPlan& u) {
+    uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](const std::string& s) {
+        for (unsigned char ch : s) {
+            h ^= ch;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xff;  // field separator
+        h *= 1099511628211ULL;
+    };
+    mix(u.name);
+    for (const auto& p : u.properties) {
+        if (p.name == "Description") continue;
+        mix(p.name);
+        mix(p.signature);
+        mix(property_value_json(p.value).dump());
+    }
+    return fmt::format("{:016x}", h);
+}
+
+void stamp_fingerprint(UnitPlan& u) {
+    std::string fp = unit_fingerprint(u);
+    for (auto& p : u.properties)
+        if (p.name == "Description") std::get<std::string>(p.value) += " [plan " + fp + "]";
+}
+
+std::string fingerprint_of_description(const std::string& description) {
+    size_t at = description.rfind(" [plan ");
+    if (at == std::string::npos || description.size() != at + 7 + 16 + 1 || description.back() != ']') return "";
+    return description.substr(at + 7, 16);
 }
 
 }  // namespace huddle

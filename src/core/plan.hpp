@@ -74,6 +74,14 @@ const char* role_name(UnitRole r);
 // min(minimum, 60s), so machines booted together do not poll together.
 usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum);
 
+// A digest of every property but Description. The planner appends it to the
+// Description as " [plan HEX]": systemd lists descriptions of all units in one
+// call, so huddle-gen sees which units changed without reading properties, and
+// the marker tells huddle's units from any others.
+std::string unit_fingerprint(const UnitPlan& u);
+void stamp_fingerprint(UnitPlan& u);
+std::string fingerprint_of_description(const std::string& description);  // "" if none
+
 // Fetch service start timeout: the network phase plus every bounded step of a
 // deploy and of a rollback.
 usec_t fetch_timeout(const AppConfig& c);

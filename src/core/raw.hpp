@@ -22,6 +22,7 @@ struct RawValue {
     std::vector<std::pair<std::string, RawValue>> table;
     Loc loc;
     Loc key_loc;  // for a table member: where its key is written
+    std::string source;  // a JSON string's literal as written, quotes and escapes included
     // INI has only strings: every value is text to be coerced, and lines of a
     // multi-line value arrive as list items.
     bool untyped = false;

@@ -1,0 +1,204 @@
+// huddle-gen: make systemd's transient units match the app configs, then exit.
+#include <CLI/CLI.hpp>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "cli_common.hpp"
+#include "config.h"
+#include "core/reconcile.hpp"
+#include "core/unitname.hpp"
+#include "sys/apps.hpp"
+#include "sys/fs.hpp"
+#include "sys/log.hpp"
+#include "sys/systemd.hpp"
+
+using namespace huddle;
+
+namespace {
+
+const std::vector<std::string> kPatterns = {"huddle@*.service", "huddle-fetch@*.service", "huddle-fetch@*.timer"};
+
+// What the config directories hold, cheaply: names, sizes, mtimes, inodes. A
+// change during a reconcile makes huddle-gen run again before exiting, since
+// systemd merges a path trigger into the run already in progress.
+std::string dirs_signature(const std::vector<std::string>& dirs) {
+    std::string sig;
+    for (const auto& d : dirs) {
+        DirListing l = sys::list_dir(d);
+        sig += d + "\n";
+        for (const auto& e : l.entries) {
+            struct stat st {};
+            if (::stat((d + "/" + e.name).c_str(), &st) != 0) continue;
+            sig += e.name + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+                   " " + std::to_string(st.st_ino) + "\n";
+        }
+    }
+    return sig;
+}
+
+struct Counts {
+    size_t created = 0, replaced = 0, removed = 0, kept = 0, failed = 0;
+};
+
+bool config_errors_logged(const sys::LoadedApps& loaded) {
+    bool any = false;
+    for (const auto& item : loaded.diags.sorted()) {
+        sys::ScopedLogFields f({{"MESSAGE_ID", sys::msgid::kConfigRejected}});
+        if (item.severity == Severity::error) {
+            spdlog::error("{}", format_diagnostic(item));
+            any = true;
+        }
+    }
+    for (const auto& a : loaded.apps) {
+        for (const auto& item : a.result.diags.sorted()) {
+            if (item.severity == Severity::notice) continue;
+            std::vector<sys::LogField> fields = {{"HUDDLE_APP", a.source.app}};
+            if (item.severity == Severity::error) fields.push_back({"MESSAGE_ID", sys::msgid::kConfigRejected});
+            sys::ScopedLogFields f(fields);
+            if (item.severity == Severity::error)
+                spdlog::error("{}", format_diagnostic(item));
+            else
+                spdlog::warn("{}", format_diagnostic(item));
+        }
+        if (!a.result.config) {
+            any = true;
+            sys::ScopedLogFields f({{"HUDDLE_APP", a.source.app}, {"MESSAGE_ID", sys::msgid::kConfigRejected}});
+            spdlog::error("{}: config rejected; the units of app {} are left as they are", a.source.path, a.source.app);
+        }
+    }
+    return any;
+}
+
+int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, bool dry_run, bool& config_errors,
+                   Counts& counts) {
+    sys::LoadedApps loaded = sys::load_apps(dirs);
+    config_errors = config_errors_logged(loaded);
+    PlanContext ctx = cli::plan_context(override_dirs);
+    std::vector<AppPlan> desired;
+    std::set<std::string> keep(loaded.broken_apps.begin(), loaded.broken_apps.end());
+    for (const auto& a : loaded.apps) {
+        if (a.result.config)
+            desired.push_back(plan_app(*a.result.config, ctx));
+        else
+            keep.insert(a.source.app);
+    }
+
+    std::string err;
+    auto systemd = sys::Systemd::connect(err);
+    if (!systemd) {
+        spdlog::error("{}", err);
+        return cli::kSystemError;
+    }
+    std::vector<LiveUnit> live;
+    if (systemd->list_units(kPatterns, live, err) < 0) {
+        spdlog::error("{}", err);
+        return cli::kSystemError;
+    }
+    Reconciliation rec = reconcile(desired, keep, live);
+
+    if (dry_run) {
+        for (const auto& a : rec.actions) std::printf("%-8s %s\n", action_name(a.action), a.unit.c_str());
+        return cli::kOk;
+    }
+
+    std::map<std::string, const UnitAction*> action_of;
+    for (const auto& a : rec.actions) {
+        action_of[a.unit] = &a;
+        if (a.action == Action::keep) counts.kept++;
+    }
+    bool failures = false;
+    auto report_failure = [&](const sys::JobOutcome& o) {
+        failures = true;
+        counts.failed++;
+        const UnitAction* a = action_of.count(o.unit) ? action_of[o.unit] : nullptr;
+        sys::ScopedLogFields f({{"HUDDLE_APP", a ? a->app : ""}, {"MESSAGE_ID", sys::msgid::kUnitFailed}});
+        spdlog::error("{} {}: {}", o.operation, o.unit, o.error.empty() ? "job " + o.result : o.error);
+    };
+
+    if (!rec.stop.empty()) {
+        for (const auto& u : rec.stop) systemd->queue_stop(u);
+        for (const auto& o : systemd->run(5 * 60 * kUsecPerSec))
+            if (!o.ok()) report_failure(o);
+        // A failed unit stays loaded until its failure is reset.
+        for (const auto& u : rec.stop) systemd->queue_reset_failed(u);
+        systemd->run(30 * kUsecPerSec);
+        for (const auto& u : systemd->wait_unloaded(rec.stop, 30 * kUsecPerSec)) {
+            failures = true;
+            spdlog::error("{} is still loaded after being stopped; it will be retried at the next run", u);
+        }
+        for (const auto& u : rec.stop) {
+            const UnitAction* a = action_of[u];
+            if (a->action != Action::remove) continue;
+            counts.removed++;
+            sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", sys::msgid::kUnitRemoved}});
+            spdlog::info("removed {}", u);
+        }
+    }
+    if (!rec.start.empty()) {
+        for (const auto& c : rec.start) systemd->queue_start_transient(c);
+        for (const auto& o : systemd->run(5 * 60 * kUsecPerSec)) {
+            if (!o.ok()) {
+                report_failure(o);
+                continue;
+            }
+            const UnitAction* a = action_of[o.unit];
+            bool replaced = a->action == Action::replace;
+            (replaced ? counts.replaced : counts.created)++;
+            sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", replaced ? sys::msgid::kUnitReplaced : sys::msgid::kUnitCreated}});
+            spdlog::info("{} {}", replaced ? "replaced" : "created", o.unit);
+        }
+    }
+    return failures ? cli::kSystemError : cli::kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"huddle-gen: make systemd's transient units match the app configs in /etc/huddle/, /run/huddle/ and /usr/lib/huddle/,\n"
+                 "then exit. Run at boot by huddle-gen.service and on every config change by huddle-gen.path.",
+                 "huddle-gen"};
+    app.set_version_flag("--version", HUDDLE_VERSION);
+    std::vector<std::string> override_dirs;
+    bool dry_run = false;
+    std::string log_target = "auto";
+    app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable, highest precedence first)")
+        ->type_name("DIR");
+    app.add_flag("--dry-run", dry_run, "Print what would be done to each unit (create, replace, remove, keep); change nothing");
+    app.add_option("--log", log_target, "Where logs go: auto (journal unless on a terminal), console, journal")
+        ->check(CLI::IsMember({"auto", "console", "journal"}));
+    app.footer("Examples:\n"
+               "  huddle-gen --dry-run        show what a reconcile would change\n"
+               "  systemctl start huddle-gen  reconcile now, as the path unit does on every change\n\n"
+               "Exit status: 0 all units match the configs; 1 some configs have errors (their apps' units are left as they\n"
+               "were, the others are reconciled); 2 usage error; 3 systemd could not be reached or a unit job failed.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return cli::kUsage;
+    }
+    sys::log_setup("huddle-gen", log_target == "console" ? sys::LogTarget::console
+                                 : log_target == "journal" ? sys::LogTarget::journal
+                                                           : sys::LogTarget::automatic);
+    std::vector<std::string> dirs = sys::search_path(override_dirs);
+    int rc = cli::kOk;
+    bool config_errors = false;
+    Counts counts;
+    for (int round = 0; round < 10; ++round) {
+        std::string before = dirs_signature(dirs);
+        rc = reconcile_once(dirs, override_dirs, dry_run, config_errors, counts);
+        if (dry_run || rc == cli::kSystemError || dirs_signature(dirs) == before) break;
+        spdlog::info("configs changed during the reconcile; reconciling again");
+        counts = Counts{};
+    }
+    if (!dry_run)
+        spdlog::info("reconciled: {} created, {} replaced, {} removed, {} unchanged, {} failed", counts.created, counts.replaced, counts.removed,
+                     counts.kept, counts.failed);
+    if (rc != cli::kOk) return rc;
+    return config_errors ? cli::kConfigError : cli::kOk;
+}

@@ -1,0 +1,338 @@
+#include "systemd.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <variant>
+
+namespace huddle::sys {
+namespace {
+
+constexpr const char* kDest = "org.freedesktop.systemd1";
+constexpr const char* kPath = "/org/freedesktop/systemd1";
+constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
+
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+usec_t now_usec() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
+}
+
+int append_strv(sd_bus_message* m, const std::vector<std::string>& v) {
+    int r = sd_bus_message_open_container(m, 'a', "s");
+    for (const auto& s : v)
+        if (r >= 0) r = sd_bus_message_append_basic(m, 's', s.c_str());
+    return r >= 0 ? sd_bus_message_close_container(m) : r;
+}
+
+int append_value(sd_bus_message* m, const PropertyValue& value) {
+    return std::visit(
+        overloaded{
+            [m](const std::string& s) { return sd_bus_message_append(m, "s", s.c_str()); },
+            [m](bool b) { return sd_bus_message_append(m, "b", static_cast<int>(b)); },
+            [m](uint64_t t) { return sd_bus_message_append(m, "t", t); },
+            [m](const std::vector<std::string>& v) { return append_strv(m, v); },
+            [m](const std::vector<ExecCommand>& v) {
+                int r = sd_bus_message_open_container(m, 'a', "(sasb)");
+                for (const auto& c : v) {
+                    if (r >= 0) r = sd_bus_message_open_container(m, 'r', "sasb");
+                    if (r >= 0) r = sd_bus_message_append(m, "s", c.path.c_str());
+                    if (r >= 0) r = append_strv(m, c.argv);
+                    if (r >= 0) r = sd_bus_message_append(m, "b", static_cast<int>(c.ignore_failure));
+                    if (r >= 0) r = sd_bus_message_close_container(m);
+                }
+                return r >= 0 ? sd_bus_message_close_container(m) : r;
+            },
+            [m](const std::vector<std::pair<std::string, bool>>& v) {
+                int r = sd_bus_message_open_container(m, 'a', "(sb)");
+                for (const auto& [s, b] : v)
+                    if (r >= 0) r = sd_bus_message_append(m, "(sb)", s.c_str(), static_cast<int>(b));
+                return r >= 0 ? sd_bus_message_close_container(m) : r;
+            },
+            [m](const std::vector<std::pair<std::string, uint64_t>>& v) {
+                int r = sd_bus_message_open_container(m, 'a', "(st)");
+                for (const auto& [s, t] : v)
+                    if (r >= 0) r = sd_bus_message_append(m, "(st)", s.c_str(), t);
+                return r >= 0 ? sd_bus_message_close_container(m) : r;
+            },
+            [m](const std::vector<Condition>& v) {
+                int r = sd_bus_message_open_container(m, 'a', "(sbbs)");
+                for (const auto& c : v)
+                    if (r >= 0)
+                        r = sd_bus_message_append(m, "(sbbs)", c.type.c_str(), static_cast<int>(c.trigger), static_cast<int>(c.negate),
+                                                  c.parameter.c_str());
+                return r >= 0 ? sd_bus_message_close_container(m) : r;
+            },
+        },
+        value);
+}
+
+int append_properties(sd_bus_message* m, const std::vector<Property>& props) {
+    int r = sd_bus_message_open_container(m, 'a', "(sv)");
+    for (const auto& p : props) {
+        if (r >= 0) r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0) r = sd_bus_message_append(m, "s", p.name.c_str());
+        if (r >= 0) r = sd_bus_message_open_container(m, 'v', p.signature.c_str());
+        if (r >= 0) r = append_value(m, p.value);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+    }
+    return r >= 0 ? sd_bus_message_close_container(m) : r;
+}
+
+std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
+
+}  // namespace
+
+std::unique_ptr<Systemd> Systemd::connect(std::string& error) {
+    sd_bus* raw = nullptr;
+    int r = -1;
+    if (::geteuid() == 0 && ::access("/run/systemd/private", F_OK) == 0) {
+        r = sd_bus_new(&raw);
+        BusPtr tmp(raw);
+        if (r >= 0) r = sd_bus_set_address(raw, "unix:path=/run/systemd/private");
+        if (r >= 0) r = sd_bus_start(raw);
+        if (r >= 0) {
+            auto s = std::unique_ptr<Systemd>(new Systemd(std::move(tmp)));
+            return s;
+        }
+        raw = nullptr;
+    }
+    r = sd_bus_open_system(&raw);
+    if (r < 0) {
+        error = "cannot connect to systemd: " + errno_text(r) + "; is systemd running as PID 1?";
+        return nullptr;
+    }
+    auto s = std::unique_ptr<Systemd>(new Systemd(BusPtr(raw)));
+    // On the system bus, PID 1 only emits job signals to subscribers.
+    sd_bus_call_method(raw, kDest, kPath, kManager, "Subscribe", nullptr, nullptr, "");
+    return s;
+}
+
+int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error) {
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_call(bus_.get(), &raw, kDest, kPath, kManager, "ListUnitsByPatterns");
+    BusMessagePtr m(raw);
+    if (r >= 0) r = append_strv(raw, {});
+    if (r >= 0) r = append_strv(raw, patterns);
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply_raw = nullptr;
+    if (r >= 0) r = sd_bus_call(bus_.get(), raw, 0, &err, &reply_raw);
+    BusMessagePtr reply(reply_raw);
+    if (r < 0) {
+        error = "listing units failed: " + std::string(err.message ? err.message : errno_text(r).c_str());
+        sd_bus_error_free(&err);
+        return r;
+    }
+    r = sd_bus_message_enter_container(reply_raw, 'a', "(ssssssouso)");
+    if (r < 0) return r;
+    const char *name, *desc, *load, *active, *sub, *following, *job_type, *unit_path, *job_path;
+    uint32_t job_id;
+    while ((r = sd_bus_message_read(reply_raw, "(ssssssouso)", &name, &desc, &load, &active, &sub, &following, &unit_path, &job_id, &job_type,
+                                    &job_path)) > 0) {
+        if (std::strcmp(load, "not-found") == 0) continue;
+        out.push_back({name, desc, active});
+    }
+    return r < 0 ? r : 0;
+}
+
+Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
+    if (!job_match_) {
+        sd_bus_slot* slot = nullptr;
+        sd_bus_match_signal(bus_.get(), &slot, nullptr, kPath, kManager, "JobRemoved", on_job_removed, this);
+        job_match_.reset(slot);
+    }
+    pending_.push_back(Pending{this, JobOutcome{unit, op, "", ""}});
+    return pending_.back();
+}
+
+void Systemd::send(BusMessagePtr m, Pending& p) {
+    int r = sd_bus_call_async(bus_.get(), nullptr, m.get(), on_reply, &p, 0);
+    if (r < 0) {
+        p.outcome.error = "sending the request failed: " + errno_text(r);
+        p.done = true;
+    }
+}
+
+void Systemd::queue_start_transient(const StartCall& call) {
+    Pending& p = add(call.unit->name, "start");
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_call(bus_.get(), &raw, kDest, kPath, kManager, "StartTransientUnit");
+    BusMessagePtr m(raw);
+    if (r >= 0) r = sd_bus_message_append(raw, "ss", call.unit->name.c_str(), "fail");
+    if (r >= 0) r = append_properties(raw, call.unit->properties);
+    if (r >= 0) r = sd_bus_message_open_container(raw, 'a', "(sa(sv))");
+    for (const UnitPlan* aux : call.aux) {
+        if (r >= 0) r = sd_bus_message_open_container(raw, 'r', "sa(sv)");
+        if (r >= 0) r = sd_bus_message_append(raw, "s", aux->name.c_str());
+        if (r >= 0) r = append_properties(raw, aux->properties);
+        if (r >= 0) r = sd_bus_message_close_container(raw);
+    }
+    if (r >= 0) r = sd_bus_message_close_container(raw);
+    if (r < 0) {
+        p.outcome.error = "building the request failed: " + errno_text(r);
+        p.done = true;
+        return;
+    }
+    send(std::move(m), p);
+}
+
+static BusMessagePtr unit_call(sd_bus* bus, const char* method, const std::string& unit, const char* mode) {
+    sd_bus_message* raw = nullptr;
+    if (sd_bus_message_new_method_call(bus, &raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                       method) < 0)
+        return nullptr;
+    BusMessagePtr m(raw);
+    if (mode ? sd_bus_message_append(raw, "ss", unit.c_str(), mode) < 0 : sd_bus_message_append(raw, "s", unit.c_str()) < 0) return nullptr;
+    return m;
+}
+
+void Systemd::queue_stop(const std::string& unit) {
+    Pending& p = add(unit, "stop");
+    send(unit_call(bus_.get(), "StopUnit", unit, "replace"), p);
+}
+
+void Systemd::queue_start(const std::string& unit) {
+    Pending& p = add(unit, "start");
+    send(unit_call(bus_.get(), "StartUnit", unit, "replace"), p);
+}
+
+void Systemd::queue_restart(const std::string& unit) {
+    Pending& p = add(unit, "restart");
+    send(unit_call(bus_.get(), "RestartUnit", unit, "replace"), p);
+}
+
+void Systemd::queue_reset_failed(const std::string& unit) {
+    Pending& p = add(unit, "reset-failed");
+    p.wants_job = false;
+    send(unit_call(bus_.get(), "ResetFailedUnit", unit, nullptr), p);
+}
+
+int Systemd::on_reply(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* p = static_cast<Pending*>(userdata);
+    if (const sd_bus_error* e = sd_bus_message_get_error(m)) {
+        p->outcome.error = std::string(e->name ? e->name : "error") + ": " + (e->message ? e->message : "");
+        p->done = true;
+        return 0;
+    }
+    if (!p->wants_job) {
+        p->done = true;
+        return 0;
+    }
+    const char* job = nullptr;
+    if (sd_bus_message_read(m, "o", &job) < 0 || !job) {
+        p->outcome.error = "unexpected reply from systemd";
+        p->done = true;
+        return 0;
+    }
+    Systemd* self = p->self;
+    if (auto it = self->early_results_.find(job); it != self->early_results_.end()) {
+        p->outcome.result = it->second;
+        p->done = true;
+        self->early_results_.erase(it);
+    } else {
+        self->by_job_[job] = p;
+    }
+    return 0;
+}
+
+int Systemd::on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* self = static_cast<Systemd*>(userdata);
+    uint32_t id;
+    const char *job, *unit, *result;
+    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
+    auto it = self->by_job_.find(job);
+    if (it == self->by_job_.end()) {
+        self->early_results_[job] = result;
+        return 0;
+    }
+    it->second->outcome.result = result;
+    it->second->done = true;
+    self->by_job_.erase(it);
+    return 0;
+}
+
+std::vector<JobOutcome> Systemd::run(usec_t timeout) {
+    usec_t deadline = now_usec() + timeout;
+    auto open = [this] {
+        size_t n = 0;
+        for (const auto& p : pending_) n += !p.done;
+        return n;
+    };
+    while (open() > 0) {
+        int r = sd_bus_process(bus_.get(), nullptr);
+        if (r < 0) break;
+        if (r > 0) continue;
+        usec_t now = now_usec();
+        if (now >= deadline) break;
+        if (sd_bus_wait(bus_.get(), deadline - now) < 0) break;
+    }
+    std::vector<JobOutcome> out;
+    for (auto& p : pending_) {
+        if (!p.done && p.outcome.error.empty()) p.outcome.result = "timeout";
+        out.push_back(p.outcome);
+    }
+    // Calls still in flight point into pending_: drop the connection's
+    // interest in them before forgetting them.
+    if (open() > 0) {
+        sd_bus_flush(bus_.get());
+        sd_bus_close(bus_.get());
+    }
+    pending_.clear();
+    by_job_.clear();
+    early_results_.clear();
+    return out;
+}
+
+std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& units, usec_t timeout) {
+    usec_t deadline = now_usec() + timeout;
+    std::vector<std::string> left = units;
+    while (!left.empty()) {
+        // Patterns are fnmatch globs: "\x2d" in an escaped name must stay literal.
+        std::vector<std::string> patterns;
+        for (const auto& u : left) {
+            std::string g;
+            for (char c : u) {
+                if (c == '\\' || c == '*' || c == '?' || c == '[') g += '\\';
+                g += c;
+            }
+            patterns.push_back(g);
+        }
+        std::vector<LiveUnit> live;
+        std::string err;
+        if (list_units(patterns, live, err) < 0) break;
+        left.clear();
+        for (const auto& u : live) left.push_back(u.name);
+        if (left.empty() || now_usec() >= deadline) break;
+        // Collection happens in PID 1's next loop iteration; a short nap is enough.
+        struct timespec ts {0, 2 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+    }
+    return left;
+}
+
+std::string Systemd::unit_property(const std::string& unit, const char* iface, const char* property) {
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    const char* path = nullptr;
+    int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
+    BusMessagePtr rp(reply);
+    sd_bus_error_free(&err);
+    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return "";
+    char* value = nullptr;
+    r = sd_bus_get_property_string(bus_.get(), kDest, path, iface, property, &err, &value);
+    sd_bus_error_free(&err);
+    std::string out = r >= 0 && value ? value : "";
+    free(value);
+    return out;
+}
+
+}  // namespace huddle::sys

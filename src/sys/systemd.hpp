@@ -1,0 +1,87 @@
+// systemd's manager over sd-bus: list units, and batches of unit jobs that are
+// sent all at once (pipelined) and then waited for together. Errors are
+// returned as text naming the unit; the caller logs them once.
+#pragma once
+#include <systemd/sd-bus.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/duration.hpp"
+#include "core/reconcile.hpp"
+
+namespace huddle::sys {
+
+struct BusDeleter {
+    void operator()(sd_bus* b) const { sd_bus_flush_close_unref(b); }
+};
+using BusPtr = std::unique_ptr<sd_bus, BusDeleter>;
+
+struct BusMessageDeleter {
+    void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+};
+using BusMessagePtr = std::unique_ptr<sd_bus_message, BusMessageDeleter>;
+
+struct BusSlotDeleter {
+    void operator()(sd_bus_slot* s) const { sd_bus_slot_unref(s); }
+};
+using BusSlotPtr = std::unique_ptr<sd_bus_slot, BusSlotDeleter>;
+
+struct JobOutcome {
+    std::string unit;
+    std::string operation;  // "start", "stop", "reset-failed"
+    std::string result;     // systemd's job result: done, failed, timeout, canceled, dependency, skipped; "" if no job
+    std::string error;      // the call itself failed (D-Bus error name and message)
+    bool ok() const { return error.empty() && (result.empty() || result == "done"); }
+};
+
+class Systemd {
+public:
+    // Root talks to PID 1 on its private socket (no dbus-daemon in the path,
+    // and usable before dbus.service starts); others use the system bus.
+    static std::unique_ptr<Systemd> connect(std::string& error);
+
+    int list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error);
+
+    void queue_start_transient(const StartCall& call);
+    void queue_stop(const std::string& unit);
+    void queue_reset_failed(const std::string& unit);
+    void queue_start(const std::string& unit);
+    void queue_restart(const std::string& unit);
+
+    // Wait until every queued call has replied and every job it made is
+    // finished, or the timeout passes (unfinished ones get result "timeout").
+    std::vector<JobOutcome> run(usec_t timeout);
+
+    // Wait until none of the units is loaded any more (systemd collects
+    // inactive transient units). Returns those still loaded at the timeout.
+    std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
+
+    std::string unit_property(const std::string& unit, const char* iface, const char* property);
+
+    sd_bus* bus() { return bus_.get(); }
+
+private:
+    struct Pending {
+        Systemd* self;
+        JobOutcome outcome;
+        bool wants_job = true;
+        bool done = false;
+    };
+    explicit Systemd(BusPtr bus) : bus_(std::move(bus)) {}
+    Pending& add(const std::string& unit, const std::string& op);
+    void send(BusMessagePtr m, Pending& p);
+    static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
+    static int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
+
+    BusPtr bus_;
+    BusSlotPtr job_match_;
+    std::deque<Pending> pending_;
+    std::map<std::string, Pending*> by_job_;
+    std::map<std::string, std::string> early_results_;  // JobRemoved seen before the call's reply
+};
+
+}  // namespace huddle::sys
