@@ -103,8 +103,8 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         usec_t spread = c.timing.maximum ? *c.timing.maximum - min : 0;
         pr.push_back(s("Description", "huddle poll timer for " + c.name));
         pr.push_back({"TimersMonotonic", "a(st)",
-                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveUSec", first_poll_delay(ctx.machine_id, c.name, min)},
-                                                                   {"OnUnitActiveUSec", min}}});
+                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", first_poll_delay(ctx.machine_id, c.name, min)},
+                                                                   {"OnUnitActiveSec", min}}});
         pr.push_back(t("RandomizedDelayUSec", spread));
         // systemd's default AccuracySec=1min would bunch the fleet's polls
         // into the same minute again.

@@ -66,13 +66,6 @@ const std::map<std::string, FileKey>& file_keys() {
     return m;
 }
 
-std::string monotonic_key(const std::string& base) {
-    // "OnUnitActiveUSec" -> "OnUnitActiveSec"
-    std::string k = base;
-    if (k.size() > 4 && k.compare(k.size() - 4, 4, "USec") == 0) k = k.substr(0, k.size() - 4) + "Sec";
-    return k;
-}
-
 std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
     std::vector<std::string> out;
     std::string key = fk.key;
@@ -104,7 +97,7 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                        for (const auto& [path, ignore] : v) out.push_back(key + "=" + (ignore ? "-" : "") + esc_specifiers(path));
                    },
                    [&](const std::vector<std::pair<std::string, uint64_t>>& v) {
-                       for (const auto& [base, usec] : v) out.push_back(monotonic_key(base) + "=" + format_timespan(usec));
+                       for (const auto& [base, usec] : v) out.push_back(base + "=" + format_timespan(usec));  // bases are unit-file keys: OnActiveSec, ...
                    },
                    [&](const std::vector<Condition>& v) {
                        for (const auto& c : v)

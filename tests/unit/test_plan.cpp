@@ -56,10 +56,10 @@ TEST_CASE("plan: timer mapping") {
         CHECK(t->name == "huddle-fetch@web.timer");
         auto mono = std::get<std::vector<std::pair<std::string, uint64_t>>>(prop(*t, "TimersMonotonic")->value);
         REQUIRE(mono.size() == 2);
-        CHECK(mono[0].first == "OnActiveUSec");
+        CHECK(mono[0].first == "OnActiveSec");
         CHECK(mono[0].second >= kUsecPerSec);
         CHECK(mono[0].second <= kUsecPerSec + std::min(r.active, 60 * kUsecPerSec));
-        CHECK(mono[1] == std::pair<std::string, uint64_t>{"OnUnitActiveUSec", r.active});
+        CHECK(mono[1] == std::pair<std::string, uint64_t>{"OnUnitActiveSec", r.active});
         CHECK(std::get<uint64_t>(prop(*t, "RandomizedDelayUSec")->value) == r.spread);
         CHECK(std::get<uint64_t>(prop(*t, "AccuracyUSec")->value) == kUsecPerSec);
     }

@@ -1,0 +1,76 @@
+# A real systemd to test against: the host's root file system, under an
+# overlay, booted by systemd-nspawn. Sourced by the integration suites.
+# Writes land in the overlay's upper directory; the host is left untouched.
+
+CT_DIR=""      # overlay, logs
+CT_NSPAWN=""   # pid of systemd-nspawn
+CT_LEADER=""   # pid of the container's PID 1, as seen from the host
+
+ct_log() { printf '%s\n' "$*" >&2; }
+
+ct_boot() {
+  if [ -z "$CT_DIR" ]; then
+    CT_DIR=$(mktemp -d /tmp/huddle-ct.XXXXXX)
+    mkdir -p "$CT_DIR/upper" "$CT_DIR/work" "$CT_DIR/root"
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$CT_DIR/upper,workdir=$CT_DIR/work" "$CT_DIR/root"
+    # A machine id of its own, and no leftovers of the host's huddle.
+    rm -f "$CT_DIR/root/etc/machine-id"
+    rm -rf "$CT_DIR/root/etc/huddle" "$CT_DIR/root/run/huddle" "$CT_DIR/root/usr/lib/huddle" "$CT_DIR/root/var/lib/huddle"
+    mkdir -p /run/systemd/nspawn
+    mountpoint -q /run/systemd/nspawn || mount -t tmpfs tmpfs /run/systemd/nspawn
+  fi
+  systemd-nspawn -D "$CT_DIR/root" --register=no --keep-unit --link-journal=no \
+    --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M huddle-test -b >>"$CT_DIR/console.log" 2>&1 &
+  CT_NSPAWN=$!
+  local deadline=$((SECONDS + 60)) state=""
+  while [ $SECONDS -lt $deadline ]; do
+    CT_LEADER=$(pgrep -P "$CT_NSPAWN" | head -n1 || true)
+    if [ -n "$CT_LEADER" ]; then
+      state=$(nsenter -t "$CT_LEADER" -a systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running|degraded) return 0 ;; esac
+    fi
+    kill -0 "$CT_NSPAWN" 2>/dev/null || break
+    sleep 0.2
+  done
+  ct_log "container did not boot (state: ${state:-none}); console:"
+  tail -50 "$CT_DIR/console.log" >&2
+  return 1
+}
+
+# Run a command inside the container.
+ct() { nsenter -t "$CT_LEADER" -a "$@"; }
+
+ct_halt() {
+  [ -n "$CT_NSPAWN" ] || return 0
+  kill "$CT_NSPAWN" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$CT_NSPAWN" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  kill -9 "$CT_NSPAWN" 2>/dev/null || true
+  wait "$CT_NSPAWN" 2>/dev/null || true
+  CT_NSPAWN=""
+  CT_LEADER=""
+}
+
+ct_cleanup() {
+  ct_halt
+  if [ -n "$CT_DIR" ]; then
+    umount "$CT_DIR/root" 2>/dev/null || umount -l "$CT_DIR/root" 2>/dev/null || true
+    rm -rf "$CT_DIR"
+    CT_DIR=""
+  fi
+}
+
+ct_journal_tail() { ct journalctl -b --no-pager 2>/dev/null | tail -"${1:-100}" >&2 || true; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+  local what=$1 secs=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  while [ $SECONDS -lt $deadline ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  ct_log "timed out after ${secs}s waiting for: $what"
+  return 1
+}

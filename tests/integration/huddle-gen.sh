@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Integration tests of huddle-gen against a real systemd (PID 1 of a container),
+# a real D-Bus and a real journal. Usage: huddle-gen.sh BUILD_DIR
+# Ends with "N passed, N failed".
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/container.sh"
+
+passed=0
+failed=0
+trap 'ct_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+fail() { ct_log "    $*"; return 1; }
+
+run_test() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+    ct_log "---- container journal (last 60 lines) ----"
+    ct_journal_tail 60
+  fi
+}
+
+# Write a config inside the container, as an operator would.
+put() { ct sh -c "mkdir -p /etc/huddle && cat > /etc/huddle/$1.tmp && mv /etc/huddle/$1.tmp /etc/huddle/$1"; }
+prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
+loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
+gone() { [ "$(prop "$1" LoadState)" != loaded ]; }
+active() { [ "$(prop "$1" ActiveState)" = active ]; }
+journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -qF -- "$1"; }
+last_reconcile() { ct journalctl -u huddle-gen.service -o cat --no-pager | grep '^reconciled:' | tail -n1; }
+gen_idle() { [ "$(prop huddle-gen.service ActiveState)" != activating ]; }
+nothing_changed() { gen_idle && last_reconcile | grep -q '^reconciled: 0 created, 0 replaced, 0 removed'; }
+pid_changed() { local p; p=$(prop "$1" MainPID); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$2" ]; }
+
+app_ini() {  # NAME WORD: an app that prints WORD and stays up
+  cat <<CFG
+[repository]
+remote path = https://git.example.com/$1.git
+local path = /srv/$1
+
+[timing]
+minimum = 1h
+
+[application]
+start = /bin/sh -c 'echo $1 says $2; exec sleep infinity'
+CFG
+}
+
+setup() {
+  ct_boot || return 1
+  meson install -C "$BUILD" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null || fail "meson install into the container failed"
+  ct systemd-sysusers >/dev/null
+  ct systemctl daemon-reload
+  ct mkdir -p /srv/alpha /srv/beta /srv/gamma /srv/delta
+}
+
+t_three_formats() {
+  app_ini alpha hello | put alpha.ini
+  ct sh -c 'cat > /etc/huddle/beta.json' <<'CFG'
+{
+  "repository": {"remote path": "https://git.example.com/beta.git", "local path": "/srv/beta"},
+  "timing": {"minimum": "1h"},
+  "application": {"start": "/bin/sh -c 'echo beta says hello; exec sleep infinity'"}
+}
+CFG
+  ct sh -c 'cat > /etc/huddle/gamma.toml' <<'CFG'
+[repository]
+remote_path = "https://git.example.com/gamma.git"
+local_path = "/srv/gamma"
+[timing]
+minimum = "1h"
+[application]
+start = "/bin/sh -c 'echo gamma says hello; exec sleep infinity'"
+environment = { GREETING = "hi there" }
+CFG
+  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1 || fail "systemctl enable --now huddle-gen failed" || return 1
+  [ "$(ct systemctl is-enabled huddle-gen.path)" = enabled ] || fail "huddle-gen.path not enabled with huddle-gen" || return 1
+  for a in alpha beta gamma; do
+    wait_for "huddle@$a active" 30 active "huddle@$a.service" || return 1
+    wait_for "huddle-fetch@$a.timer active" 10 active "huddle-fetch@$a.timer" || return 1
+    loaded "huddle-fetch@$a.service" || fail "huddle-fetch@$a.service not loaded" || return 1
+    [ "$(prop "huddle@$a.service" Slice)" = huddle.slice ] || fail "$a not in huddle.slice" || return 1
+    [ "$(prop "huddle@$a.service" User)" = huddle ] || fail "$a does not run as huddle" || return 1
+    [ "$(prop "huddle@$a.service" WorkingDirectory)" = "/srv/$a" ] || fail "$a working directory" || return 1
+    [ "$(prop "huddle-fetch@$a.timer" AccuracyUSec)" = 1s ] || fail "$a timer accuracy: $(prop "huddle-fetch@$a.timer" AccuracyUSec)" || return 1
+    prop "huddle@$a.service" Description | grep -q '\[plan [0-9a-f]\{16\}\]' || fail "$a description has no plan marker" || return 1
+    wait_for "'$a says hello' in journalctl -u huddle@$a" 10 journal_has "$a says hello" -u "huddle@$a" || return 1
+  done
+  prop huddle@gamma.service Environment | grep -qF 'GREETING=hi there' || fail "gamma environment: $(prop huddle@gamma.service Environment)" || return 1
+  [ "$(prop huddle-fetch@alpha.timer TimersMonotonic | grep -c OnUnitActiveUSec)" -ge 1 ] || fail "timer has no OnUnitActiveUSec" || return 1
+  journal_has "created huddle@alpha.service" -u huddle-gen.service || fail "no 'created' event in huddle-gen's journal" || return 1
+  journal_has "created" MESSAGE_ID=e1fc8568bb0d4f288c485c258da1f2a9 HUDDLE_APP=alpha || fail "created event lacks MESSAGE_ID/HUDDLE_APP fields" || return 1
+}
+
+t_edit_replaces_only_that_app() {
+  local pa pb pg ta
+  pa=$(prop huddle@alpha.service MainPID); pb=$(prop huddle@beta.service MainPID); pg=$(prop huddle@gamma.service MainPID)
+  ta=$(prop huddle-fetch@alpha.timer ActiveEnterTimestampMonotonic)
+
+
+  ct sh -c 'cat > /etc/huddle/beta.json.tmp && mv /etc/huddle/beta.json.tmp /etc/huddle/beta.json' <<'CFG'
+{
+  "repository": {"remote path": "https://git.example.com/beta.git", "local path": "/srv/beta"},
+  "timing": {"minimum": "1h"},
+  "application": {"start": "/bin/sh -c 'echo beta says hello again; exec sleep infinity'"}
+}
+CFG
+  wait_for "huddle@beta restarted" 30 pid_changed huddle@beta.service "$pb" || return 1
+  wait_for "beta's new output" 10 journal_has "beta says hello again" -u huddle@beta || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha was restarted" || return 1
+  [ "$(prop huddle@gamma.service MainPID)" = "$pg" ] || fail "gamma was restarted" || return 1
+  [ "$(prop huddle-fetch@alpha.timer ActiveEnterTimestampMonotonic)" = "$ta" ] || fail "alpha's timer was replaced" || return 1
+}
+
+t_delete_and_add() {
+  ct rm /etc/huddle/gamma.toml
+  wait_for "gamma's units removed" 30 gone huddle@gamma.service || return 1
+  wait_for "gamma's timer removed" 10 gone huddle-fetch@gamma.timer || return 1
+  gone huddle-fetch@gamma.service || fail "gamma's fetch service still loaded" || return 1
+  app_ini delta hi | put delta.ini
+  wait_for "delta appears" 30 active huddle@delta.service || return 1
+  wait_for "delta's timer" 10 active huddle-fetch@delta.timer || return 1
+}
+
+t_invalid_config_keeps_units() {
+  local pa
+  pa=$(prop huddle@alpha.service MainPID)
+  printf '[repository]\nremote path = https://git.example.com/alpha.git\n[timing]\nminimum = 30\nmaximum = 10\n' | put alpha.ini
+  wait_for "the config error in huddle-gen's journal" 30 journal_has "/etc/huddle/alpha.ini:5:11: error: [timing] maximum" -u huddle-gen.service || return 1
+  journal_has "alpha.ini:5:11" MESSAGE_ID=ff02bb9516d041fbb92923f70258787e HUDDLE_APP=alpha || fail "rejection lacks MESSAGE_ID/HUDDLE_APP" || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha was touched by an invalid config" || return 1
+  active huddle-fetch@alpha.timer || fail "alpha's timer is gone" || return 1
+  # Restoring the same valid config changes nothing either.
+  app_ini alpha hello | put alpha.ini
+  sleep 1
+  wait_for "a reconcile that changes nothing after the fix" 30 nothing_changed || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha restarted after its config was restored" || return 1
+}
+
+t_stop_then_start_by_hand() {
+  ct systemctl stop huddle@beta.service
+  sleep 0.5
+  loaded huddle@beta.service || fail "huddle@beta unloaded after stop" || return 1
+  ct systemctl start huddle@beta.service || fail "systemctl start huddle@beta failed" || return 1
+  active huddle@beta.service || fail "beta not active after start" || return 1
+}
+
+t_burst_of_changes_is_not_lost() {
+  local i
+  for i in $(seq 1 12); do app_ini "burst$i" x | put "burst$i.ini"; done
+  for i in $(seq 1 12); do wait_for "burst$i's timer" 60 loaded "huddle-fetch@burst$i.timer" || return 1; done
+  for i in $(seq 1 12); do ct rm "/etc/huddle/burst$i.ini"; done
+  for i in $(seq 1 12); do wait_for "burst$i removed" 60 gone "huddle-fetch@burst$i.timer" || return 1; done
+}
+
+t_dry_run() {
+  local out
+  out=$(ct huddle-gen --dry-run) || fail "huddle-gen --dry-run failed" || return 1
+  echo "$out" | grep -q '^keep *huddle@alpha.service$' || fail "dry run: $out" || return 1
+  ct systemctl stop huddle-gen.path
+  printf '[repository]\nremote path = /srv/x.git\n' | put epsilon.ini
+  out=$(ct huddle-gen --dry-run)
+  local made=no
+  loaded huddle-fetch@epsilon.timer && made=yes
+  ct rm /etc/huddle/epsilon.ini
+  ct systemctl start huddle-gen.path
+  echo "$out" | grep -q '^create *huddle-fetch@epsilon.timer$' || fail "dry run does not show the new app: $out" || return 1
+  [ $made = no ] || fail "dry run created a unit" || return 1
+}
+
+t_reload_and_reexec() {
+  local pa
+  pa=$(prop huddle@alpha.service MainPID)
+  ct systemctl daemon-reload
+  ct systemctl daemon-reexec
+  wait_for "systemd back after reexec" 30 active huddle@alpha.service || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha restarted by daemon-reexec" || return 1
+  active huddle-fetch@alpha.timer || fail "timer lost by daemon-reexec" || return 1
+  ct systemctl start huddle-gen.service
+  nothing_changed || fail "units changed after reexec: $(last_reconcile)" || return 1
+}
+
+t_reboot_recreates() {
+  ct_halt
+  ct_boot || return 1
+  for a in alpha beta delta; do
+    wait_for "huddle@$a after reboot" 60 active "huddle@$a.service" || return 1
+    wait_for "huddle-fetch@$a.timer after reboot" 10 active "huddle-fetch@$a.timer" || return 1
+  done
+  gone huddle@gamma.service || fail "deleted app came back" || return 1
+}
+
+if [ "$(id -u)" -ne 0 ] || ! command -v systemd-nspawn >/dev/null; then
+  echo "FAIL setup: the integration tests need root and systemd-nspawn (dev/deps installs it)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! setup; then
+  echo "FAIL setup"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+run_test "three apps, one per format, come up with their planned properties" t_three_formats
+run_test "editing one config replaces only that app's units" t_edit_replaces_only_that_app
+run_test "deleting a config removes its units; a new one appears" t_delete_and_add
+run_test "an invalid config leaves the running app untouched" t_invalid_config_keeps_units
+run_test "stop then start by hand works" t_stop_then_start_by_hand
+run_test "a burst of config changes is not lost" t_burst_of_changes_is_not_lost
+run_test "--dry-run shows actions and changes nothing" t_dry_run
+run_test "daemon-reload and daemon-reexec keep the units" t_reload_and_reexec
+run_test "a reboot recreates the units" t_reboot_recreates
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
