@@ -1,6 +1,5 @@
 #include "plan.hpp"
 
-#include "render.hpp"
 #include "unitname.hpp"
 
 #include <fmt/format.h>
@@ -139,21 +138,57 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
 }
 
 std::string unit_fingerprint(const UnitPlan& u) {
+    // FNV-1a over a canonical walk of the properties: no allocation, since
+    // huddle-gen fingerprints every unit of every app on every run.
     uint64_t h = 1469598103934665603ULL;
-    auto mix = [&h](const std::string& s) {
-        for (unsigned char ch : s) {
-            h ^= ch;
+    auto bytes = [&h](const void* p, size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+            h ^= static_cast<const unsigned char*>(p)[i];
             h *= 1099511628211ULL;
         }
-        h ^= 0xff;  // field separator
-        h *= 1099511628211ULL;
     };
-    mix(u.name);
+    auto str = [&](const std::string& s) {
+        uint64_t n = s.size();
+        bytes(&n, sizeof n);
+        bytes(s.data(), s.size());
+    };
+    auto num = [&](uint64_t v) { bytes(&v, sizeof v); };
+    str(u.name);
     for (const auto& p : u.properties) {
         if (p.name == "Description") continue;
-        mix(p.name);
-        mix(p.signature);
-        mix(property_value_json(p.value).dump());
+        str(p.name);
+        str(p.signature);
+        std::visit(
+            [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, std::string>) {
+                    str(v);
+                } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint64_t>) {
+                    num(static_cast<uint64_t>(v));
+                } else {
+                    num(v.size());
+                    for (const auto& item : v) {
+                        using I = std::decay_t<decltype(item)>;
+                        if constexpr (std::is_same_v<I, std::string>) {
+                            str(item);
+                        } else if constexpr (std::is_same_v<I, ExecCommand>) {
+                            str(item.path);
+                            num(item.argv.size());
+                            for (const auto& a : item.argv) str(a);
+                            num(item.ignore_failure);
+                        } else if constexpr (std::is_same_v<I, Condition>) {
+                            str(item.type);
+                            num(item.trigger);
+                            num(item.negate);
+                            str(item.parameter);
+                        } else {
+                            str(item.first);
+                            num(static_cast<uint64_t>(item.second));
+                        }
+                    }
+                }
+            },
+            p.value);
     }
     return fmt::format("{:016x}", h);
 }

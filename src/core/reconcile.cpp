@@ -34,6 +34,14 @@ bool split_unit_name(const std::string& unit, std::string& prefix, std::string& 
     return false;
 }
 
+namespace {
+std::string description_of(const UnitPlan& u) {
+    for (const auto& p : u.properties)
+        if (p.name == "Description") return std::get<std::string>(p.value);
+    return "";
+}
+}  // namespace
+
 Reconciliation reconcile(const std::vector<AppPlan>& desired, const std::set<std::string>& keep_apps, const std::vector<LiveUnit>& live) {
     Reconciliation r;
     std::map<std::string, const LiveUnit*> by_name;
@@ -61,7 +69,9 @@ Reconciliation reconcile(const std::vector<AppPlan>& desired, const std::set<std
         for (const auto& u : p.units) (u.role == UnitRole::app ? app : u.role == UnitRole::timer ? timer : fetch) = &u;
         auto same = [&](const UnitPlan* want, const std::string& name) {
             auto it = by_name.find(name);
-            return want && it != by_name.end() && fingerprint_of_description(it->second->description) == unit_fingerprint(*want);
+            if (!want || it == by_name.end()) return false;
+            // The planner stamped the fingerprint into the wanted Description.
+            return fingerprint_of_description(it->second->description) == fingerprint_of_description(description_of(*want));
         };
         auto exists = [&](const std::string& name) { return by_name.count(name) > 0; };
 

@@ -12,6 +12,9 @@ namespace {
 constexpr const char* kDest = "org.freedesktop.systemd1";
 constexpr const char* kPath = "/org/freedesktop/systemd1";
 constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
+// Calls in flight at once: enough to keep PID 1 busy, bounded so a huge
+// reconcile does not queue thousands of messages in the socket at once.
+constexpr size_t kWindow = 1024;
 
 template <class... Ts>
 struct overloaded : Ts... {
@@ -93,28 +96,20 @@ std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
 }  // namespace
 
 std::unique_ptr<Systemd> Systemd::connect(std::string& error) {
-    sd_bus* raw = nullptr;
-    int r = -1;
-    if (::geteuid() == 0 && ::access("/run/systemd/private", F_OK) == 0) {
-        r = sd_bus_new(&raw);
-        BusPtr tmp(raw);
-        if (r >= 0) r = sd_bus_set_address(raw, "unix:path=/run/systemd/private");
-        if (r >= 0) r = sd_bus_start(raw);
-        if (r >= 0) {
-            auto s = std::unique_ptr<Systemd>(new Systemd(std::move(tmp)));
-            return s;
-        }
-        raw = nullptr;
-    }
-    r = sd_bus_open_system(&raw);
-    if (r < 0) {
-        error = "cannot connect to systemd: " + errno_text(r) + "; is systemd running as PID 1?";
+    if (::geteuid() != 0) {
+        error = "must run as root: it creates system units";
         return nullptr;
     }
-    auto s = std::unique_ptr<Systemd>(new Systemd(BusPtr(raw)));
-    // On the system bus, PID 1 only emits job signals to subscribers.
-    sd_bus_call_method(raw, kDest, kPath, kManager, "Subscribe", nullptr, nullptr, "");
-    return s;
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    BusPtr bus(raw);
+    if (r >= 0) r = sd_bus_set_address(raw, "unix:path=/run/systemd/private");
+    if (r >= 0) r = sd_bus_start(raw);
+    if (r < 0) {
+        error = "cannot connect to systemd at /run/systemd/private: " + errno_text(r) + "; is systemd running as PID 1?";
+        return nullptr;
+    }
+    return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow));
 }
 
 int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error) {
@@ -155,10 +150,31 @@ Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
 }
 
 void Systemd::send(BusMessagePtr m, Pending& p) {
-    int r = sd_bus_call_async(bus_.get(), nullptr, m.get(), on_reply, &p, 0);
-    if (r < 0) {
-        p.outcome.error = "sending the request failed: " + errno_text(r);
+    if (!m) {
+        p.outcome.error = "building the request failed";
         p.done = true;
+        return;
+    }
+    outbox_.emplace_back(std::move(m), &p);
+    pump();
+}
+
+void Systemd::finish(Pending& p) {
+    if (!p.done && open_ > 0) open_--;
+    p.done = true;
+}
+
+void Systemd::pump() {
+    while (!outbox_.empty() && in_flight_ < window_) {
+        auto [m, p] = std::move(outbox_.front());
+        outbox_.pop_front();
+        int r = sd_bus_call_async(bus_.get(), nullptr, m.get(), on_reply, p, 0);
+        if (r < 0) {
+            p->outcome.error = "sending the request failed: " + errno_text(r);
+            finish(*p);
+        } else {
+            in_flight_++;
+        }
     }
 }
 
@@ -218,25 +234,27 @@ void Systemd::queue_reset_failed(const std::string& unit) {
 
 int Systemd::on_reply(sd_bus_message* m, void* userdata, sd_bus_error*) {
     auto* p = static_cast<Pending*>(userdata);
+    Systemd* self = p->self;
+    self->in_flight_--;
+    self->pump();
     if (const sd_bus_error* e = sd_bus_message_get_error(m)) {
         p->outcome.error = std::string(e->name ? e->name : "error") + ": " + (e->message ? e->message : "");
-        p->done = true;
+        self->finish(*p);
         return 0;
     }
     if (!p->wants_job) {
-        p->done = true;
+        self->finish(*p);
         return 0;
     }
     const char* job = nullptr;
     if (sd_bus_message_read(m, "o", &job) < 0 || !job) {
         p->outcome.error = "unexpected reply from systemd";
-        p->done = true;
+        self->finish(*p);
         return 0;
     }
-    Systemd* self = p->self;
     if (auto it = self->early_results_.find(job); it != self->early_results_.end()) {
         p->outcome.result = it->second;
-        p->done = true;
+        self->finish(*p);
         self->early_results_.erase(it);
     } else {
         self->by_job_[job] = p;
@@ -255,19 +273,18 @@ int Systemd::on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
         return 0;
     }
     it->second->outcome.result = result;
-    it->second->done = true;
+    self->finish(*it->second);
     self->by_job_.erase(it);
     return 0;
 }
 
 std::vector<JobOutcome> Systemd::run(usec_t timeout) {
     usec_t deadline = now_usec() + timeout;
-    auto open = [this] {
-        size_t n = 0;
-        for (const auto& p : pending_) n += !p.done;
-        return n;
-    };
-    while (open() > 0) {
+    // Counted once here, then by the callbacks: recounting the queue on
+    // every message would make a large batch quadratic.
+    open_ = 0;
+    for (const auto& p : pending_) open_ += !p.done;
+    while (open_ > 0) {
         int r = sd_bus_process(bus_.get(), nullptr);
         if (r < 0) break;
         if (r > 0) continue;
@@ -282,11 +299,13 @@ std::vector<JobOutcome> Systemd::run(usec_t timeout) {
     }
     // Calls still in flight point into pending_: drop the connection's
     // interest in them before forgetting them.
-    if (open() > 0) {
+    if (open_ > 0) {
         sd_bus_flush(bus_.get());
         sd_bus_close(bus_.get());
     }
     pending_.clear();
+    outbox_.clear();
+    in_flight_ = 0;
     by_job_.clear();
     early_results_.clear();
     return out;

@@ -40,8 +40,10 @@ struct JobOutcome {
 
 class Systemd {
 public:
-    // Root talks to PID 1 on its private socket (no dbus-daemon in the path,
-    // and usable before dbus.service starts); others use the system bus.
+    // PID 1's private socket, as systemctl uses when run by root: no
+    // dbus-daemon in the path (which also caps pending replies at 128), it
+    // works before dbus.service starts, and PID 1 sends job signals to it
+    // without a Subscribe call.
     static std::unique_ptr<Systemd> connect(std::string& error);
 
     int list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error);
@@ -71,7 +73,9 @@ private:
         bool wants_job = true;
         bool done = false;
     };
-    explicit Systemd(BusPtr bus) : bus_(std::move(bus)) {}
+    Systemd(BusPtr bus, size_t window) : bus_(std::move(bus)), window_(window) {}
+    void pump();
+    void finish(Pending& p);
     Pending& add(const std::string& unit, const std::string& op);
     void send(BusMessagePtr m, Pending& p);
     static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
@@ -79,6 +83,11 @@ private:
 
     BusPtr bus_;
     BusSlotPtr job_match_;
+    // Calls wait in the outbox until fewer than window_ are in flight.
+    size_t window_;
+    size_t in_flight_ = 0;
+    size_t open_ = 0;  // calls of the current run() not yet finished
+    std::deque<std::pair<BusMessagePtr, Pending*>> outbox_;
     std::deque<Pending> pending_;
     std::map<std::string, Pending*> by_job_;
     std::map<std::string, std::string> early_results_;  // JobRemoved seen before the call's reply
