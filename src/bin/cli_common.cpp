@@ -18,3 +18,21 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs) {
 }
 
 }  // namespace huddle::cli
+
+namespace huddle::cli {
+
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kUsage;
+    }
+    return std::nullopt;
+}
+
+}  // namespace huddle::cli

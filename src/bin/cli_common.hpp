@@ -1,6 +1,9 @@
 // What the binaries share: printing diagnostics, the plan context, exit codes.
 #pragma once
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,5 +17,9 @@ enum Exit : int { kOk = 0, kConfigError = 1, kUsage = 2, kSystemError = 3 };
 
 void print_diagnostics(const Diagnostics& d, std::FILE* out);
 PlanContext plan_context(const std::vector<std::string>& override_dirs);
+
+// Parse the command line; an exit code if the program should exit now
+// (--help, --version, or a usage error).
+std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
 }  // namespace huddle::cli

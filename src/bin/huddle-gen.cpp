@@ -172,16 +172,7 @@ int main(int argc, char** argv) {
                "  systemctl start huddle-gen  reconcile now, as the path unit does on every change\n\n"
                "Exit status: 0 all units match the configs; 1 some configs have errors (their apps' units are left as they\n"
                "were, the others are reconciled); 2 usage error; 3 systemd could not be reached or a unit job failed.");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return cli::kUsage;
-    }
+    if (auto rc = cli::parse(app, argc, argv)) return *rc;
     sys::log_setup("huddle-gen", log_target == "console" ? sys::LogTarget::console
                                  : log_target == "journal" ? sys::LogTarget::journal
                                                            : sys::LogTarget::automatic);

@@ -146,16 +146,7 @@ int main(int argc, char** argv) {
                  "  huddlectl plan ./web.toml --json     a file not yet installed, for tooling\n\n"
                  "Exit status: 0 if every app planned, 1 if any config has errors (the others are still printed).");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return cli::kUsage;
-    }
+    if (auto rc = cli::parse(app, argc, argv)) return *rc;
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     if (*validate) return cmd_validate(vargs, dirs);
     if (*plan) return cmd_plan(pargs, dirs, override_dirs, json);

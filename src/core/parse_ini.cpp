@@ -134,22 +134,29 @@ int handler(void* user, const char* section, const char* name, const char* value
     return 1;
 }
 
-// Section header positions, found directly: inih calls nothing for them.
-void locate_sections(const std::string& text, RawDoc& doc) {
-    std::vector<std::pair<std::string, int>> headers;
+// Calls fn(line number, raw line, trimmed line) for each line of text.
+template <class Fn>
+void for_each_line(const std::string& text, Fn fn) {
     int lineno = 0;
     size_t pos = 0;
     while (pos < text.size()) {
         size_t end = text.find('\n', pos);
         if (end == std::string::npos) end = text.size();
-        ++lineno;
-        std::string_view line = trim(std::string_view(text).substr(pos, end - pos));
+        std::string_view raw = std::string_view(text).substr(pos, end - pos);
+        fn(++lineno, raw, trim(raw));
+        pos = end + 1;
+    }
+}
+
+// Section header positions, found directly: inih calls nothing for them.
+void locate_sections(const std::string& text, RawDoc& doc) {
+    std::vector<std::pair<std::string, int>> headers;
+    for_each_line(text, [&](int lineno, std::string_view, std::string_view line) {
         if (line.size() >= 2 && line[0] == '[') {
             size_t close = line.find(']');
             if (close != std::string_view::npos) headers.emplace_back(std::string(trim(line.substr(1, close - 1))), lineno);
         }
-        pos = end + 1;
-    }
+    });
     size_t h = 0;
     for (auto& sec : doc.sections) {
         while (h < headers.size() && headers[h].first != sec.name) ++h;
@@ -181,28 +188,19 @@ RawDoc parse_ini(const std::string& text, const std::string& file, Diagnostics& 
     // Re-scan to report every malformed line, not only the first.
     int first_bad = ini_parse_stream(reader, &st, handler, &st);
     if (first_bad > 0) {
-        int lineno = 0;
-        size_t pos = 0;
-        while (pos < text.size()) {
-            size_t end = text.find('\n', pos);
-            if (end == std::string::npos) end = text.size();
-            ++lineno;
-            std::string_view line = trim(std::string_view(text).substr(pos, end - pos));
+        for_each_line(text, [&](int lineno, std::string_view raw, std::string_view line) {
             bool ok = line.empty() || line[0] == '#' || line[0] == ';' ||
                       (line[0] == '[' && line.find(']') != std::string_view::npos) ||
                       line.find_first_of("=:") != std::string_view::npos ||
                       // an indented line continues the previous value
-                      (text[pos] == ' ' || text[pos] == '\t') || line.find('\0') != std::string_view::npos;
-            if (!ok) {
-                if (line[0] == '[')
-                    diags.error({file, lineno, 1}, "", "section header without closing ']'");
-                else
-                    diags.error({file, lineno, 1}, "",
-                            "expected 'key = value', 'key: value' or a [section] header, found '" +
-                                std::string(line.substr(0, 40)) + "'");
-            }
-            pos = end + 1;
-        }
+                      raw[0] == ' ' || raw[0] == '\t' || line.find('\0') != std::string_view::npos;
+            if (ok) return;
+            if (line[0] == '[')
+                diags.error({file, lineno, 1}, "", "section header without closing ']'");
+            else
+                diags.error({file, lineno, 1}, "",
+                            "expected 'key = value', 'key: value' or a [section] header, found '" + std::string(line.substr(0, 40)) + "'");
+        });
     }
     locate_sections(text, st.doc);
     for (auto& sec : st.doc.sections) sec.loc.file = file;
