@@ -10,7 +10,15 @@
 #include "cli_common.hpp"
 #include "config.h"
 #include "core/render.hpp"
+#include "core/state.hpp"
 #include "sys/apps.hpp"
+#include "sys/deploy.hpp"
+#include "sys/fs.hpp"
+#include "sys/log.hpp"
+#include "sys/release.hpp"
+#include "sys/systemd.hpp"
+
+#include <ctime>
 
 using namespace huddle;
 
@@ -113,6 +121,121 @@ int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string
     return failed ? cli::kConfigError : cli::kOk;
 }
 
+std::optional<AppConfig> config_of(const std::string& app, const std::vector<std::string>& dirs) {
+    auto loaded = sys::load_apps(dirs);
+    for (const auto& a : loaded.apps) {
+        if (a.source.app != app) continue;
+        cli::print_diagnostics(a.result.diags, stderr);
+        if (!a.result.config) std::fprintf(stderr, "huddlectl: %s has errors; fix them first (huddlectl validate %s)\n", app.c_str(), a.source.path.c_str());
+        return a.result.config;
+    }
+    std::fprintf(stderr, "huddlectl: no config for app '%s' in the search path; check the name (huddlectl validate lists them)\n", app.c_str());
+    return std::nullopt;
+}
+
+std::string when(int64_t epoch) {
+    if (epoch <= 0) return "-";
+    char buf[64];
+    time_t t = static_cast<time_t>(epoch);
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+    return buf;
+}
+
+AppState read_state(const std::string& app) {
+    AppState st;
+    auto r = sys::read_file(sys::app_dir(app) + "/state.json");
+    std::string err;
+    if (r.text)
+        if (auto s = state_from_json(*r.text, err)) st = *s;
+    return st;
+}
+
+int cmd_deploy(const std::string& app, const std::vector<std::string>& dirs) {
+    if (!config_of(app, dirs)) return cli::kConfigError;
+    std::string err;
+    auto sd = sys::Systemd::connect(err);
+    if (!sd) {
+        std::fprintf(stderr, "huddlectl: %s\n", err.c_str());
+        return cli::kSystemError;
+    }
+    std::string unit = fetch_unit_name(app);
+    if (!sd->unit_status(unit).loaded) {
+        std::fprintf(stderr, "huddlectl: %s is not loaded; start huddle-gen first (systemctl enable --now huddle-gen)\n", unit.c_str());
+        return cli::kSystemError;
+    }
+    std::printf("%s: polling now (%s)...\n", app.c_str(), unit.c_str());
+    std::fflush(stdout);
+    std::string r = sd->start_and_wait(unit, false, 24 * 3600 * kUsecPerSec);
+    int code = static_cast<int>(sd->unit_number(unit, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(sys::kFetchTemporary));
+    std::printf("%s: %s (huddle-fetch exit status %d; journalctl -u %s shows the details)\n", app.c_str(), sys::exit_meaning(code).c_str(), code,
+                app_unit_name(app).c_str());
+    return code;
+}
+
+int cmd_history(const std::string& app) {
+    AppState st = read_state(app);
+    if (st.history.empty()) {
+        std::printf("%s: no deploys recorded\n", app.c_str());
+        return 0;
+    }
+    std::printf("%-19s  %-12s  %-12s  %s\n", "TIME", "COMMIT", "RESULT", "REF / DETAIL");
+    for (const auto& h : st.history)
+        std::printf("%-19s  %-12s  %-12s  %s%s%s\n", when(h.time).c_str(), h.commit.substr(0, 12).c_str(), h.result.c_str(), h.ref.c_str(),
+                    h.detail.empty() ? "" : ": ", h.detail.c_str());
+    return 0;
+}
+
+int cmd_status(const std::vector<std::string>& args, const std::vector<std::string>& dirs, bool json) {
+    auto loaded = sys::load_apps(dirs);
+    std::string err;
+    auto sd = sys::Systemd::connect(err);
+    nlohmann::json out = nlohmann::json::array();
+    bool any = false;
+    for (const auto& a : loaded.apps) {
+        if (!args.empty() && std::find(args.begin(), args.end(), a.source.app) == args.end()) continue;
+        any = true;
+        const std::string& app = a.source.app;
+        AppState st = read_state(app);
+        std::string state = "unknown", last_result = "-";
+        int64_t last_poll = 0, next_poll = -1;
+        if (sd) {
+            auto us = sd->unit_status(app_unit_name(app));
+            state = !a.result.config ? "config-error" : !a.result.config->app ? "files-only" : us.loaded ? us.active_state : "not-loaded";
+            auto fetch = fetch_unit_name(app);
+            if (auto t = sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainExitTimestamp", 't'); t && *t > 0) {
+                last_poll = *t / 1000000;
+                last_result = sys::exit_meaning(static_cast<int>(sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(-1)));
+            }
+            if (auto t = sd->unit_number(timer_unit_name(app), "org.freedesktop.systemd1.Timer", "NextElapseUSecMonotonic", 't'); t && *t > 0) {
+                struct timespec ts {};
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                int64_t now = ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+                next_poll = (*t - now) / 1000000;
+            }
+        }
+        int64_t last_deploy = 0;
+        for (const auto& h : st.history)
+            if (h.result == "deployed" || h.result == "rollback") last_deploy = h.time;
+        if (json) {
+            out.push_back({{"app", app}, {"state", state}, {"commit", st.deployed}, {"ref", st.ref}, {"last_poll", last_poll},
+                           {"last_poll_result", last_result}, {"next_poll_in_seconds", next_poll}, {"last_deploy", last_deploy},
+                           {"config", a.source.path}});
+        } else {
+            std::printf("%s (%s)\n  state:       %s\n  commit:      %s\n  ref:         %s\n  last poll:   %s, %s\n  next poll:   %s\n  last deploy: %s\n",
+                        app.c_str(), a.source.path.c_str(), state.c_str(), st.deployed.empty() ? "-" : st.deployed.c_str(),
+                        st.ref.empty() ? "-" : st.ref.c_str(), when(last_poll).c_str(), last_result.c_str(),
+                        next_poll < 0 ? "-" : ("in " + std::to_string(next_poll) + "s").c_str(), when(last_deploy).c_str());
+        }
+    }
+    if (json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (!any && !args.empty()) {
+        std::fprintf(stderr, "huddlectl: no config for %s in the search path\n", args[0].c_str());
+        return cli::kConfigError;
+    }
+    if (!sd) std::fprintf(stderr, "huddlectl: %s (unit states unknown)\n", err.c_str());
+    return cli::kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,9 +269,38 @@ int main(int argc, char** argv) {
                  "  huddlectl plan ./web.toml --json     a file not yet installed, for tooling\n\n"
                  "Exit status: 0 if every app planned, 1 if any config has errors (the others are still printed).");
 
+    std::vector<std::string> sargs;
+    bool sjson = false;
+    auto* status = app.add_subcommand("status", "Show each app's state, deployed commit, ref, last and next poll, last deploy");
+    status->add_option("APP", sargs, "App names (default: all)");
+    status->add_flag("--json", sjson, "Print JSON");
+    status->footer("Examples:\n  huddlectl status\n  huddlectl status web --json");
+    std::string dapp;
+    auto* deploy = app.add_subcommand("deploy", "Poll APP now (starts huddle-fetch@APP.service), wait for it, exit with its result");
+    deploy->add_option("APP", dapp, "The app")->required();
+    deploy->footer("Examples:\n  huddlectl deploy web      deploy web's new commit now instead of at the next tick\n\n"
+                   "Exit status: huddle-fetch's (see huddle-fetch --help): 0 up to date or deployed, 4 rejected, 5 rolled back, ...");
+    std::string rapp, rto;
+    auto* rollback = app.add_subcommand("rollback", "Switch APP back to its previous release (or --to COMMIT) and restart it");
+    rollback->add_option("APP", rapp, "The app")->required();
+    rollback->add_option("--to", rto, "A commit (or its prefix) of a release still on disk; see huddlectl history");
+    rollback->footer("Examples:\n  huddlectl rollback web\n  huddlectl rollback web --to 3b17cd5\n\n"
+                     "The commit rolled back from is not redeployed until its ref moves again.");
+    std::string happ;
+    auto* history = app.add_subcommand("history", "List APP's deploys, rejections and rollbacks");
+    history->add_option("APP", happ, "The app")->required();
+    history->footer("Example:\n  huddlectl history web");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     if (*validate) return cmd_validate(vargs, dirs);
     if (*plan) return cmd_plan(pargs, dirs, override_dirs, json);
+    if (*status) return cmd_status(sargs, dirs, sjson);
+    if (*deploy) return cmd_deploy(dapp, dirs);
+    if (*history) return cmd_history(happ);
+    if (*rollback) {
+        sys::log_setup("huddlectl", sys::LogTarget::console);
+        auto c = config_of(rapp, dirs);
+        return c ? sys::rollback(*c, rto) : cli::kConfigError;
+    }
     return cli::kUsage;
 }

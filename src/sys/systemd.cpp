@@ -355,3 +355,78 @@ std::string Systemd::unit_property(const std::string& unit, const char* iface, c
 }
 
 }  // namespace huddle::sys
+
+namespace huddle::sys {
+
+Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
+    UnitStatus st;
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    const char* path = nullptr;
+    int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
+    BusMessagePtr rp(reply);
+    sd_bus_error_free(&err);
+    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return st;
+    st.loaded = true;
+    char* active = nullptr;
+    if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "ActiveState", &err, &active) >= 0 && active)
+        st.active_state = active;
+    free(active);
+    sd_bus_error_free(&err);
+    sd_bus_message* m = nullptr;
+    if (sd_bus_get_property(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "InvocationID", &err, &m, "ay") >= 0) {
+        const void* bytes = nullptr;
+        size_t n = 0;
+        if (sd_bus_message_read_array(m, 'y', &bytes, &n) >= 0)
+            for (size_t i = 0; i < n; ++i) {
+                static const char* hex = "0123456789abcdef";
+                unsigned char b = static_cast<const unsigned char*>(bytes)[i];
+                st.invocation += hex[b >> 4];
+                st.invocation += hex[b & 15];
+            }
+    }
+    sd_bus_message_unref(m);
+    sd_bus_error_free(&err);
+    sd_bus_get_property_trivial(bus_.get(), kDest, path, "org.freedesktop.systemd1.Service", "NRestarts", &err, 'u', &st.n_restarts);
+    sd_bus_error_free(&err);
+    return st;
+}
+
+std::string Systemd::start_and_wait(const std::string& unit, bool restart, usec_t timeout) {
+    if (restart)
+        queue_restart(unit);
+    else
+        queue_start(unit);
+    for (const auto& o : run(timeout))
+        if (!o.ok()) return o.error.empty() ? "job " + o.result : o.error;
+    return "";
+}
+
+}  // namespace huddle::sys
+
+namespace huddle::sys {
+
+std::optional<int64_t> Systemd::unit_number(const std::string& unit, const char* iface, const char* property, char type) {
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    const char* path = nullptr;
+    int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
+    BusMessagePtr rp(reply);
+    sd_bus_error_free(&err);
+    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return std::nullopt;
+    int64_t out = 0;
+    if (type == 't') {
+        uint64_t v = 0;
+        r = sd_bus_get_property_trivial(bus_.get(), kDest, path, iface, property, &err, 't', &v);
+        out = static_cast<int64_t>(v);
+    } else {
+        int32_t v = 0;
+        r = sd_bus_get_property_trivial(bus_.get(), kDest, path, iface, property, &err, 'i', &v);
+        out = v;
+    }
+    sd_bus_error_free(&err);
+    if (r < 0) return std::nullopt;
+    return out;
+}
+
+}  // namespace huddle::sys

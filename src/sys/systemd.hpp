@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ public:
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
     std::string unit_property(const std::string& unit, const char* iface, const char* property);
+
+    // A numeric property ('t' uint64, 'i' int32 widened); nullopt if the unit is not loaded.
+    std::optional<int64_t> unit_number(const std::string& unit, const char* iface, const char* property, char type);
+
+    struct UnitStatus {
+        bool loaded = false;
+        std::string active_state;  // active, inactive, failed, activating, ...
+        std::string invocation;    // changes at every start
+        uint32_t n_restarts = 0;
+    };
+    UnitStatus unit_status(const std::string& unit);
+    // Start/restart one unit and wait for its job; "" on success, else why not.
+    std::string start_and_wait(const std::string& unit, bool restart, usec_t timeout);
 
     sd_bus* bus() { return bus_.get(); }
 

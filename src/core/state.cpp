@@ -1,0 +1,48 @@
+#include "state.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace huddle {
+
+std::string state_to_json(const AppState& s) {
+    nlohmann::json j;
+    j["deployed"] = s.deployed;
+    j["previous"] = s.previous;
+    j["ref"] = s.ref;
+    j["bad"] = nlohmann::json::array();
+    for (const auto& b : s.bad) j["bad"].push_back({{"commit", b.commit}, {"ref_oid", b.ref_oid}});
+    j["history"] = nlohmann::json::array();
+    for (const auto& h : s.history)
+        j["history"].push_back({{"time", h.time}, {"commit", h.commit}, {"ref", h.ref}, {"result", h.result}, {"detail", h.detail}});
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::optional<AppState> state_from_json(const std::string& text, std::string& error) {
+    try {
+        auto j = nlohmann::json::parse(text);
+        AppState s;
+        s.deployed = j.value("deployed", "");
+        s.previous = j.value("previous", "");
+        s.ref = j.value("ref", "");
+        for (const auto& b : j.value("bad", nlohmann::json::array())) s.bad.push_back({b.value("commit", ""), b.value("ref_oid", "")});
+        for (const auto& h : j.value("history", nlohmann::json::array()))
+            s.history.push_back({h.value("time", int64_t{0}), h.value("commit", ""), h.value("ref", ""), h.value("result", ""), h.value("detail", "")});
+        return s;
+    } catch (const nlohmann::json::exception& e) {
+        error = e.what();
+        return std::nullopt;
+    }
+}
+
+bool is_bad(const AppState& s, const std::string& commit) {
+    for (const auto& b : s.bad)
+        if (b.commit == commit) return true;
+    return false;
+}
+
+void add_history(AppState& s, HistoryEntry e, size_t max) {
+    s.history.push_back(std::move(e));
+    if (s.history.size() > max) s.history.erase(s.history.begin(), s.history.begin() + static_cast<long>(s.history.size() - max));
+}
+
+}  // namespace huddle

@@ -1,0 +1,158 @@
+#include "git.hpp"
+
+#include <mutex>
+
+#include "fs.hpp"
+
+namespace huddle::sys {
+namespace {
+
+std::string last_error(const char* what) {
+    const git_error* e = git_error_last();
+    return std::string(what) + ": " + (e && e->message ? e->message : "unknown libgit2 error");
+}
+
+void init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { git_libgit2_init(); });
+}
+
+struct Callbacks {
+    const GitAuth* auth;
+    std::string* error;
+    int attempts = 0;
+};
+
+int credentials(git_credential** out, const char* url, const char* username_from_url, unsigned int allowed, void* payload) {
+    auto* cb = static_cast<Callbacks*>(payload);
+    (void)url;
+    if (cb->auth->secret_path.empty() || ++cb->attempts > 1) return GIT_PASSTHROUGH;
+    if (allowed & GIT_CREDENTIAL_SSH_KEY)
+        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, cb->auth->secret_path.c_str(), nullptr);
+    if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+        ReadResult r = read_file(cb->auth->secret_path, 64 * 1024);
+        if (!r.text) return GIT_EUSER;
+        std::string token = *r.text;
+        while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+        // "user:token" or a bare token (sent with the user name "huddle").
+        size_t colon = token.find(':');
+        std::string user = colon == std::string::npos ? "huddle" : token.substr(0, colon);
+        std::string pass = colon == std::string::npos ? token : token.substr(colon + 1);
+        return git_credential_userpass_plaintext_new(out, user.c_str(), pass.c_str());
+    }
+    return GIT_PASSTHROUGH;
+}
+
+git_remote_callbacks make_callbacks(Callbacks& cb) {
+    git_remote_callbacks c = GIT_REMOTE_CALLBACKS_INIT;
+    c.credentials = credentials;
+    c.payload = &cb;
+    return c;
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+    size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    size_t at = url.find('@', scheme + 3);
+    size_t slash = url.find('/', scheme + 3);
+    if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+    return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+}
+
+std::unique_ptr<GitRepo> GitRepo::open_or_init(const std::string& path, std::string& error) {
+    init_once();
+    git_repository* r = nullptr;
+    if (git_repository_open_bare(&r, path.c_str()) == 0) return std::unique_ptr<GitRepo>(new GitRepo(r));
+    if (git_repository_init(&r, path.c_str(), 1) == 0) return std::unique_ptr<GitRepo>(new GitRepo(r));
+    error = last_error(("cannot open or create the repository " + path).c_str());
+    return nullptr;
+}
+
+int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<RemoteRef>& out, std::string& error) {
+    git_remote* raw = nullptr;
+    if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
+        error = last_error("bad remote URL");
+        return -1;
+    }
+    std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
+    Callbacks cb{&auth, &error};
+    git_remote_callbacks callbacks = make_callbacks(cb);
+    if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
+        error = last_error(("cannot reach " + redact_url(url)).c_str());
+        return -1;
+    }
+    const git_remote_head** heads = nullptr;
+    size_t n = 0;
+    if (git_remote_ls(&heads, &n, raw) < 0) {
+        error = last_error("cannot list the remote's refs");
+        return -1;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        char hex[GIT_OID_HEXSZ + 1] = {};
+        git_oid_tostr(hex, sizeof hex, &heads[i]->oid);
+        out.push_back({heads[i]->name, hex, heads[i]->symref_target ? heads[i]->symref_target : ""});
+    }
+    git_remote_disconnect(raw);
+    return 0;
+}
+
+int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error) {
+    git_remote* raw = nullptr;
+    if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
+        error = last_error("bad remote URL");
+        return -1;
+    }
+    std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
+    Callbacks cb{&auth, &error};
+    git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+    opts.callbacks = make_callbacks(cb);
+    opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    // Force: a force-pushed branch is followed, not refused.
+    std::string spec = "+" + ref + ":refs/huddle/fetched";
+    char* specs[] = {spec.data()};
+    git_strarray refspecs = {specs, 1};
+    if (git_remote_fetch(raw, &refspecs, &opts, "huddle fetch") < 0) {
+        error = last_error(("fetching " + ref + " from " + redact_url(url) + " failed").c_str());
+        return -1;
+    }
+    return 0;
+}
+
+bool GitRepo::has_commit(const std::string& hex) {
+    git_oid oid;
+    if (git_oid_fromstr(&oid, hex.c_str()) < 0) return false;
+    git_commit* c = nullptr;
+    if (git_commit_lookup(&c, repo_.get(), &oid) < 0) return false;
+    git_commit_free(c);
+    return true;
+}
+
+int GitRepo::checkout(const std::string& hex, const std::string& dir, std::string& error) {
+    git_oid oid;
+    git_commit* commit = nullptr;
+    if (git_oid_fromstr(&oid, hex.c_str()) < 0 || git_commit_lookup(&commit, repo_.get(), &oid) < 0) {
+        error = last_error(("commit " + hex + " is not in the repository").c_str());
+        return -1;
+    }
+    git_tree* tree = nullptr;
+    int r = git_commit_tree(&tree, commit);
+    git_commit_free(commit);
+    if (r < 0) {
+        error = last_error("cannot read the commit's tree");
+        return -1;
+    }
+    git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    opts.target_directory = dir.c_str();
+    r = git_checkout_tree(repo_.get(), reinterpret_cast<git_object*>(tree), &opts);
+    git_tree_free(tree);
+    if (r < 0) {
+        error = last_error(("checkout into " + dir + " failed").c_str());
+        return -1;
+    }
+    return 0;
+}
+
+}  // namespace huddle::sys

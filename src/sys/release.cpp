@@ -1,0 +1,170 @@
+#include "release.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace huddle::sys {
+
+std::string app_dir(const std::string& app) {
+    const char* base = std::getenv("HUDDLE_STATE_DIR");
+    return std::string(base && *base ? base : "/var/lib/huddle") + "/" + app;
+}
+
+static std::string parent_of(const std::string& p) {
+    size_t s = p.rfind('/');
+    return s == 0 ? "/" : s == std::string::npos ? "." : p.substr(0, s);
+}
+
+int write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error) {
+    std::string tmp = path + ".tmp-huddle";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        error = tmp + ": " + std::strerror(errno);
+        return -errno;
+    }
+    size_t off = 0;
+    while (off < content.size()) {
+        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            error = tmp + ": " + std::strerror(errno);
+            ::close(fd);
+            return -1;
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
+        error = path + ": " + std::strerror(errno);
+        return -1;
+    }
+    int dfd = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return 0;
+}
+
+LinkState inspect_link(const std::string& link, const std::string& releases_dir, std::string& target) {
+    struct stat st {};
+    if (::lstat(link.c_str(), &st) < 0) return LinkState::missing;
+    if (!S_ISLNK(st.st_mode)) return LinkState::foreign;
+    char buf[4096];
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    if (n < 0) return LinkState::foreign;
+    target.assign(buf, static_cast<size_t>(n));
+    return target.rfind(releases_dir + "/", 0) == 0 ? LinkState::ours : LinkState::foreign;
+}
+
+int switch_link(const std::string& link, const std::string& target, std::string& error) {
+    std::string tmp = link + ".tmp-huddle";
+    ::unlink(tmp.c_str());
+    if (::symlink(target.c_str(), tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
+        error = "cannot point " + link + " at " + target + ": " + std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return -1;
+    }
+    int dfd = ::open(parent_of(link).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return 0;
+}
+
+int mkdir_p(const std::string& path, unsigned mode, std::string& error) {
+    std::string cur;
+    size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = path.find('/', pos + 1);
+        cur = path.substr(0, pos);
+        if (cur.empty()) continue;
+        if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) {
+            error = "cannot create " + cur + ": " + std::strerror(errno);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+namespace {
+thread_local unsigned t_uid, t_gid;
+thread_local bool t_ro;
+thread_local int t_err;
+int chown_one(const char* p, const struct stat* st, int, struct FTW*) {
+    if (::lchown(p, t_uid, t_gid) < 0) t_err = errno;
+    if (t_ro && !S_ISLNK(st->st_mode) && ::chmod(p, (st->st_mode & ~static_cast<mode_t>(S_IWUSR | S_IWGRP | S_IWOTH)) | (t_uid == 0 ? S_IWUSR : 0)) < 0)
+        t_err = errno;
+    return 0;
+}
+int remove_one(const char* p, const struct stat*, int type, struct FTW*) {
+    return type == FTW_DP ? ::rmdir(p) : ::unlink(p);
+}
+}  // namespace
+
+int chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, std::string& error) {
+    t_uid = uid;
+    t_gid = gid;
+    t_ro = read_only;
+    t_err = 0;
+    nftw(path.c_str(), chown_one, 64, FTW_PHYS);
+    if (t_err) {
+        error = "cannot set ownership under " + path + ": " + std::strerror(t_err);
+        return -1;
+    }
+    return 0;
+}
+
+int remove_tree(const std::string& path) { return nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS); }
+
+std::unique_ptr<AppLock> AppLock::try_acquire(const std::string& path, std::string& error) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = path + ": " + std::strerror(errno);
+        return nullptr;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        error = "another deploy cycle of this app is running";
+        ::close(fd);
+        return nullptr;
+    }
+    return std::unique_ptr<AppLock>(new AppLock(fd));
+}
+
+AppLock::~AppLock() { ::close(fd_); }
+
+std::vector<std::string> releases_to_prune(const std::string& releases_dir, const std::vector<std::string>& keep_always, unsigned keep) {
+    std::vector<std::pair<time_t, std::string>> found;
+    if (DIR* d = ::opendir(releases_dir.c_str())) {
+        while (struct dirent* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n == "." || n == "..") continue;
+            struct stat st {};
+            if (::lstat((releases_dir + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) found.emplace_back(st.st_mtime, n);
+        }
+        ::closedir(d);
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });  // newest first
+    std::vector<std::string> out;
+    unsigned kept = 0;
+    for (const auto& [t, n] : found) {
+        bool pinned = std::find(keep_always.begin(), keep_always.end(), n) != keep_always.end();
+        if (pinned || (kept < keep && n.find(".tmp") == std::string::npos)) {
+            kept++;
+            continue;
+        }
+        out.push_back(n);
+    }
+    return out;
+}
+
+}  // namespace huddle::sys

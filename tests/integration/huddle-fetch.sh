@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Integration tests of huddle-fetch and huddlectl deploy/status/history/rollback
+# against a real systemd in a container, with real git remotes: bare
+# repositories over file://, git daemon and smart HTTP (git http-backend) on
+# loopback. Usage: huddle-fetch.sh BUILD_DIR. Ends with "N passed, N failed".
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/container.sh"
+
+passed=0
+failed=0
+trap 'ct_cleanup' EXIT
+trap 'exit 130' INT TERM
+fail() { ct_log "    $*"; return 1; }
+run_test() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"
+    ct_log "---- container journal (last 60 lines) ----"; ct_journal_tail 60
+  fi
+}
+prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
+active() { [ "$(prop "$1" ActiveState)" = active ]; }
+loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
+journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -qF -- "$1"; }
+G="git -c user.email=t@example.com -c user.name=test"
+
+# An app's source repository (work tree) and its bare remote, inside the container.
+new_repo() {  # NAME
+  ct sh -c "rm -rf /srv/src/$1 /srv/git/$1.git && mkdir -p /srv/src/$1 /srv/git && cd /srv/src/$1 && git init -q -b main . &&
+    echo 1 > version && printf '#!/bin/sh\necho \"$1 version \$(cat version) commit \$HUDDLE_COMMIT\"\nexec sleep infinity\n' > run && chmod +x run &&
+    $G add -A && $G commit -qm v1 && git clone -q --bare . /srv/git/$1.git && git remote add origin /srv/git/$1.git"
+}
+commit_push() {  # NAME VERSION [extra shell run in the work tree first]
+  ct sh -c "cd /srv/src/$1 && ${3:-true} && echo $2 > version && $G commit -qam v$2 && git push -q origin HEAD:main"
+}
+head_of() { ct git -C "/srv/src/$1" rev-parse HEAD; }
+live_commit() { basename "$(ct readlink "/var/lib/huddle/$1/current")"; }
+put() { ct sh -c "mkdir -p /etc/huddle && cat > /etc/huddle/$1.tmp && mv /etc/huddle/$1.tmp /etc/huddle/$1"; }
+deploy() { ct huddlectl deploy "$1" >/dev/null 2>&1; echo $?; }
+app_config() {  # NAME URL [extra lines]
+  printf '[repository]\nremote path = %s\n[timing]\nminimum = 1h\n[application]\nstart = ./run\n[deploy]\nsettle = 1s\n%s\n' "$2" "${3:-}"
+}
+wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
+
+setup() {
+  ct_boot || return 1
+  meson install -C "$BUILD" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null || fail "meson install failed"
+  ct systemd-sysusers >/dev/null
+  ct systemctl daemon-reload
+  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1
+}
+
+t_first_deploy_and_push() {
+  new_repo web
+  app_config web file:///srv/git/web.git | put web.ini
+  wait_units web || return 1
+  local rc; rc=$(deploy web)
+  [ "$rc" = 0 ] || fail "first deploy exited $rc" || return 1
+  [ "$(live_commit web)" = "$(head_of web)" ] || fail "live release is not the remote's head" || return 1
+  wait_for "web's output" 10 journal_has "web version 1 commit $(head_of web)" -u huddle@web || return 1
+  journal_has "deployed" -u huddle@web HUDDLE_STEP=deployed || fail "deploy event not in journalctl -u huddle@web" || return 1
+  [ "$(ct stat -c %U "/var/lib/huddle/web/current/version")" = root ] || fail "release not owned by root" || return 1
+  ct runuser -u huddle -- sh -c 'echo x > /var/lib/huddle/web/current/version' 2>/dev/null && fail "the app user can write its release" && return 1
+  commit_push web 2
+  rc=$(deploy web)
+  [ "$rc" = 0 ] || fail "second deploy exited $rc" || return 1
+  wait_for "web version 2" 10 journal_has "web version 2 commit $(head_of web)" -u huddle@web || return 1
+  ct sh -c "cd /srv/src/web && $G commit -q --allow-empty -m empty && git push -q origin HEAD:main"
+  rc=$(deploy web)
+  [ "$rc" = 0 ] && [ "$(live_commit web)" = "$(head_of web)" ] || fail "empty commit not deployed (exit $rc)" || return 1
+  ct huddlectl history web | grep -c deployed | grep -q 3 || fail "history: $(ct huddlectl history web)" || return 1
+  ct huddlectl status web --json | grep -q "\"commit\": \"$(head_of web)\"" || fail "status: $(ct huddlectl status web --json)" || return 1
+}
+
+t_no_change_poll_writes_nothing() {
+  local before after rc
+  before=$(ct sh -c 'find /var/lib/huddle/web -newermt "-0 seconds" -o -print | wc -l; stat -c %Y.%s /var/lib/huddle/web/state.json /var/lib/huddle/web/release.env; ls /var/lib/huddle/web/releases')
+  sleep 1
+  rc=$(deploy web)
+  after=$(ct sh -c 'find /var/lib/huddle/web -newermt "-0 seconds" -o -print | wc -l; stat -c %Y.%s /var/lib/huddle/web/state.json /var/lib/huddle/web/release.env; ls /var/lib/huddle/web/releases')
+  [ "$rc" = 0 ] || fail "no-change poll exited $rc" || return 1
+  [ "$before" = "$after" ] || fail "a no-change poll changed files: $before / $after" || return 1
+  [ -z "$(ct find /var/lib/huddle/web -newer /var/lib/huddle/web/state.json -not -name lock)" ] || fail "files written: $(ct find /var/lib/huddle/web -newer /var/lib/huddle/web/state.json)" || return 1
+}
+
+t_tag_glob_and_pin() {
+  new_repo tagged
+  ct sh -c "cd /srv/src/tagged && git tag release-9 && echo 10 > version && $G commit -qam v10 && $G tag -a -m ten release-10 &&
+    echo 11 > version && $G commit -qam v11 && git push -q origin main release-9 release-10"
+  app_config tagged file:///srv/git/tagged.git | sed 's/^remote path.*/&\ntag = release-*/' | put tagged.ini
+  wait_units tagged || return 1
+  [ "$(deploy tagged)" = 0 ] || fail "tag deploy failed" || return 1
+  [ "$(live_commit tagged)" = "$(ct git -C /srv/src/tagged rev-parse 'release-10^{commit}')" ] || fail "release-10 not picked" || return 1
+  local pin; pin=$(ct git -C /srv/src/tagged rev-parse 'release-9^{commit}')
+  app_config tagged file:///srv/git/tagged.git | sed "s/^remote path.*/&\ncommit = $pin/" | put tagged.ini
+  sleep 1; wait_units tagged || return 1
+  [ "$(deploy tagged)" = 0 ] || fail "pinned deploy failed" || return 1
+  [ "$(live_commit tagged)" = "$pin" ] || fail "pin not deployed" || return 1
+  commit_push tagged 12
+  [ "$(deploy tagged)" = 0 ] && [ "$(live_commit tagged)" = "$pin" ] || fail "the pin moved" || return 1
+}
+
+t_verify_fails() {
+  new_repo ver
+  app_config ver file:///srv/git/ver.git 'verify = test "$(cat version)" != bad' | put ver.ini
+  wait_units ver || return 1
+  [ "$(deploy ver)" = 0 ] || return 1
+  local good pid rc; good=$(live_commit ver); pid=$(prop huddle@ver.service MainPID)
+  commit_push ver bad
+  rc=$(deploy ver)
+  [ "$rc" = 4 ] || fail "rejected release exited $rc, not 4" || return 1
+  [ "$(live_commit ver)" = "$good" ] && [ "$(prop huddle@ver.service MainPID)" = "$pid" ] || fail "the running release changed" || return 1
+  local runs; runs=$(ct journalctl -u huddle@ver -o cat | grep -c 'verify: running')
+  rc=$(deploy ver)
+  [ "$rc" = 0 ] || fail "poll after a rejection exited $rc" || return 1
+  [ "$(ct journalctl -u huddle@ver -o cat | grep -c 'verify: running')" = "$runs" ] || fail "the bad commit was retried" || return 1
+  commit_push ver 3
+  [ "$(deploy ver)" = 0 ] && [ "$(live_commit ver)" = "$(head_of ver)" ] || fail "a new push was not deployed" || return 1
+}
+
+t_unhealthy_rolls_back() {
+  new_repo sick
+  app_config sick file:///srv/git/sick.git 'health command = /bin/sh -c "test ! -f nohealth"' | put sick.ini
+  wait_units sick || return 1
+  [ "$(deploy sick)" = 0 ] || return 1
+  local good rc; good=$(live_commit sick)
+  # Crashes at start.
+  commit_push sick 2 "printf '#!/bin/sh\nexit 1\n' > run"
+  rc=$(deploy sick)
+  [ "$rc" = 5 ] && [ "$(live_commit sick)" = "$good" ] || fail "crash at start: exit $rc, live $(live_commit sick)" || return 1
+  wait_for "the previous release runs again" 20 active huddle@sick.service || return 1
+  # Exits during settle.
+  commit_push sick 3 "printf '#!/bin/sh\nsleep 0.3\nexit 1\n' > run"
+  rc=$(deploy sick)
+  [ "$rc" = 5 ] && [ "$(live_commit sick)" = "$good" ] || fail "exit during settle: exit $rc" || return 1
+  # Fails its health command.
+  commit_push sick 4 "git checkout -q $good -- run && touch nohealth && git add nohealth"
+  rc=$(deploy sick)
+  [ "$rc" = 5 ] && [ "$(live_commit sick)" = "$good" ] || fail "failed health command: exit $rc" || return 1
+  journal_has "rolled back" -u huddle@sick HUDDLE_STEP=rollback || fail "rollback not in the app's journal" || return 1
+}
+
+t_rollback_by_hand() {
+  local cur prev rc
+  cur=$(live_commit web)
+  rc=$(ct huddlectl rollback web >/dev/null 2>&1; echo $?)
+  [ "$rc" = 0 ] || fail "huddlectl rollback exited $rc" || return 1
+  prev=$(live_commit web)
+  [ "$prev" != "$cur" ] || fail "rollback did not switch" || return 1
+  [ "$(deploy web)" = 0 ] && [ "$(live_commit web)" = "$prev" ] || fail "the rolled-back commit was redeployed" || return 1
+}
+
+t_stopped_app_stays_stopped() {
+  ct systemctl stop huddle@web.service
+  commit_push web 5
+  [ "$(deploy web)" = 0 ] || return 1
+  [ "$(live_commit web)" = "$(head_of web)" ] || fail "release not updated" || return 1
+  [ "$(prop huddle@web.service ActiveState)" = inactive ] || fail "a stopped app was started" || return 1
+  journal_has "is stopped" -u huddle@web || fail "the journal does not say the app is stopped" || return 1
+  ct systemctl start huddle@web.service
+}
+
+t_foreign_local_path_refused() {
+  new_repo own
+  ct sh -c 'mkdir -p /srv/own && echo precious > /srv/own/data'
+  app_config own file:///srv/git/own.git | sed 's|^remote path.*|&\nlocal path = /srv/own|' | put own.ini
+  wait_units own || return 1
+  local rc; rc=$(deploy own)
+  [ "$rc" = 6 ] || fail "exit $rc, not 6" || return 1
+  [ "$(ct cat /srv/own/data)" = precious ] || fail "the directory was touched" || return 1
+}
+
+t_git_daemon_and_http() {
+  new_repo gd
+  new_repo hb
+  ct systemd-run -q --unit=test-git-daemon git daemon --reuseaddr --export-all --base-path=/srv/git --listen=127.0.0.1 --port=9418
+  ct sh -c 'mkdir -p /srv/www/cgi-bin && printf "#!/bin/sh\n# http.server runs CGI as nobody: trust the repositories anyway.\nexport GIT_PROJECT_ROOT=/srv/git GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*\nexec /usr/lib/git-core/git-http-backend\n" > /srv/www/cgi-bin/git && chmod +x /srv/www/cgi-bin/git'
+  ct systemd-run -q --unit=test-git-http -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  wait_for "git daemon" 10 ct git ls-remote git://127.0.0.1/gd.git || return 1
+  wait_for "http backend" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
+  app_config gd git://127.0.0.1/gd.git | put gd.ini
+  app_config hb http://127.0.0.1:8080/cgi-bin/git/hb.git | put hb.ini
+  wait_units gd && wait_units hb || return 1
+  [ "$(deploy gd)" = 0 ] && [ "$(live_commit gd)" = "$(head_of gd)" ] || fail "git:// deploy failed" || return 1
+  [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "http deploy failed" || return 1
+  commit_push hb 2
+  [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "http redeploy failed" || return 1
+  ct systemctl stop test-git-http
+  commit_push hb 3
+  local rc; rc=$(deploy hb)
+  [ "$rc" = 3 ] || fail "unreachable remote: exit $rc, not 3" || return 1
+  active huddle@hb.service || fail "app down after a network fault" || return 1
+  journal_has "cannot reach" -u huddle@hb || fail "the journal does not say the remote is unreachable" || return 1
+  ct systemd-run -q --unit=test-git-http2 -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  wait_for "http backend back" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
+  [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "no deploy after the fault healed" || return 1
+}
+
+t_kill_during_deploy() {
+  new_repo crash
+  app_config crash file:///srv/git/crash.git 'build = sleep 0.3' | put crash.ini
+  wait_units crash || return 1
+  [ "$(deploy crash)" = 0 ] || return 1
+  local i v=2
+  for i in $(seq 1 12); do
+    commit_push crash "$v"; v=$((v + 1))
+    ct sh -c "huddle-fetch --log console crash >/dev/null 2>&1 & p=\$!; sleep 0.\$((RANDOM % 9)); kill -9 \$p; wait \$p 2>/dev/null"
+    ct test -f /var/lib/huddle/crash/current/version || fail "trial $i: local path is not a complete release" || return 1
+  done
+  [ "$(deploy crash)" = 0 ] && [ "$(live_commit crash)" = "$(head_of crash)" ] || fail "the next poll did not converge" || return 1
+}
+
+if [ "$(id -u)" -ne 0 ] || ! command -v systemd-nspawn >/dev/null; then
+  echo "FAIL setup: the integration tests need root and systemd-nspawn"; echo "0 passed, 1 failed"; exit 1
+fi
+if ! setup; then echo "FAIL setup"; echo "0 passed, 1 failed"; exit 1; fi
+run_test "first deploy, a push and an empty commit are deployed" t_first_deploy_and_push
+run_test "a no-change poll writes nothing" t_no_change_poll_writes_nothing
+run_test "tag glob picks release-10 over release-9; a pin stays" t_tag_glob_and_pin
+run_test "verify fails: old release runs, commit not retried, a new push is" t_verify_fails
+run_test "crash at start, exit during settle, failed health command roll back" t_unhealthy_rolls_back
+run_test "huddlectl rollback, and the commit is not redeployed" t_rollback_by_hand
+run_test "a stopped app is not started by a deploy" t_stopped_app_stays_stopped
+run_test "a local path that is not huddle's is refused, untouched" t_foreign_local_path_refused
+run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_daemon_and_http
+run_test "kill -9 during deploys leaves a complete release" t_kill_during_deploy
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
