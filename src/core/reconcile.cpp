@@ -115,8 +115,11 @@ Reconciliation reconcile(const std::vector<AppPlan>& desired, const std::set<std
     }
     r.stop = stop_timers;
     r.stop.insert(r.stop.end(), stop_services.begin(), stop_services.end());
-    r.start = start_apps;
-    r.start.insert(r.start.end(), start_pollers.begin(), start_pollers.end());
+    // Pollers first: the fetch unit's reference must exist before an app unit
+    // is made, or systemd collects the app unit as soon as its condition
+    // (no release yet) leaves it inactive.
+    r.start = start_pollers;
+    r.start.insert(r.start.end(), start_apps.begin(), start_apps.end());
     return r;
 }
 

@@ -35,7 +35,7 @@ struct StartCall {
 struct Reconciliation {
     std::vector<UnitAction> actions;  // one per unit, for reporting
     std::vector<std::string> stop;    // units to stop and wait to be unloaded, timers first
-    std::vector<StartCall> start;     // app units before pollers (ordering refers to them)
+    std::vector<StartCall> start;     // pollers before app units (their fetch unit keeps the app unit loaded)
 };
 
 // desired: plans of every valid app. keep_apps: apps whose config exists but

@@ -262,6 +262,10 @@ void Cycle::prune() {
 
 int Cycle::run() {
     std::string err;
+    // libgit2 looks for ~/.ssh/known_hosts and fails without a HOME, which a
+    // system service does not have; huddle checks host keys itself against
+    // `known hosts`, so point HOME at the app's own directory.
+    ::setenv("HOME", dir_.c_str(), 1);
     if (mkdir_p(releases_, 0755, err) < 0) {
         spdlog::error("{}", err);
         return kFetchTemporary;

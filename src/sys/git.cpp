@@ -1,5 +1,8 @@
 #include "git.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <mutex>
 
 #include "fs.hpp"
@@ -14,14 +17,98 @@ std::string last_error(const char* what) {
 
 void init_once() {
     static std::once_flag once;
-    std::call_once(once, [] { git_libgit2_init(); });
+    std::call_once(once, [] {
+        git_libgit2_init();
+        // Debian's libgit2 uses mbedTLS, which trusts nothing until told
+        // where the system's CA bundle is.
+        if (::access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
+            git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, "/etc/ssl/certs/ca-certificates.crt", nullptr);
+    });
 }
 
 struct Callbacks {
     const GitAuth* auth;
     std::string* error;
+    std::string url;
     int attempts = 0;
 };
+
+std::string base64_decode(const std::string& in) {
+    static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned val = 0;
+    int bits = -8;
+    for (char c : in) {
+        size_t p = chars.find(c);
+        if (p == std::string::npos) break;
+        val = (val << 6) | static_cast<unsigned>(p);
+        bits += 6;
+        if (bits >= 0) {
+            out.push_back(static_cast<char>((val >> bits) & 0xff));
+            bits -= 8;
+        }
+    }
+    return out;
+}
+
+// The port an ssh URL names (ssh://host:PORT/...), or 22.
+int ssh_port(const std::string& url) {
+    size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return 22;
+    size_t start = url.find('@', scheme + 3);
+    start = (start == std::string::npos || start > url.find('/', scheme + 3)) ? scheme + 3 : start + 1;
+    size_t colon = url.find(':', start), slash = url.find('/', start);
+    if (colon == std::string::npos || colon > slash) return 22;
+    return std::atoi(url.substr(colon + 1, slash - colon - 1).c_str());
+}
+
+// SSH host keys are checked against known hosts, always: libgit2 1.5 itself
+// accepts any key. TLS certificates are left to libgit2, which refuses
+// invalid ones.
+int certificate_check(git_cert* cert, int valid, const char* host, void* payload) {
+    auto* cb = static_cast<Callbacks*>(payload);
+    if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) {
+        if (valid) return 0;
+        git_error_set_str(GIT_ERROR_NET, ("the TLS certificate of " + std::string(host) +
+                                          " is not valid (not signed by a trusted authority, expired, or for another name); refusing to connect")
+                                             .c_str());
+        return GIT_ECERTIFICATE;
+    }
+    auto* hk = reinterpret_cast<git_cert_hostkey*>(cert);
+    std::string known = cb->auth->known_hosts;
+    if (!(hk->type & GIT_CERT_SSH_RAW)) {
+        git_error_set_str(GIT_ERROR_SSH, "the server's host key could not be read, so it cannot be checked");
+        return GIT_ECERTIFICATE;
+    }
+    std::string key(hk->hostkey, hk->hostkey_len);
+    int port = ssh_port(cb->url);
+    std::string names = port == 22 ? std::string(host) : "[" + std::string(host) + "]:" + std::to_string(port);
+    ReadResult r = read_file(known, 4 * 1024 * 1024);
+    bool host_listed = false;
+    if (r.text) {
+        size_t pos = 0;
+        const std::string& t = *r.text;
+        while (pos < t.size()) {
+            size_t end = t.find('\n', pos);
+            if (end == std::string::npos) end = t.size();
+            std::string line = t.substr(pos, end - pos);
+            pos = end + 1;
+            if (line.empty() || line[0] == '#') continue;
+            size_t a = line.find(' '), b = line.find(' ', a + 1);
+            if (a == std::string::npos || b == std::string::npos) continue;
+            std::string hosts = "," + line.substr(0, a) + ",";
+            if (hosts.find("," + names + ",") == std::string::npos) continue;
+            host_listed = true;
+            size_t c = line.find(' ', b + 1);
+            if (base64_decode(line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1)) == key) return 0;
+        }
+    }
+    std::string msg = !r.text ? "no known hosts file " + known + "; add the server's key to it (ssh-keyscan)"
+                      : host_listed ? "the host key of " + names + " does not match " + known + "; refusing to connect"
+                                    : names + " is not in " + known + "; add its key (ssh-keyscan) after checking it";
+    git_error_set_str(GIT_ERROR_SSH, msg.c_str());
+    return GIT_ECERTIFICATE;
+}
 
 int credentials(git_credential** out, const char* url, const char* username_from_url, unsigned int allowed, void* payload) {
     auto* cb = static_cast<Callbacks*>(payload);
@@ -46,6 +133,7 @@ int credentials(git_credential** out, const char* url, const char* username_from
 git_remote_callbacks make_callbacks(Callbacks& cb) {
     git_remote_callbacks c = GIT_REMOTE_CALLBACKS_INIT;
     c.credentials = credentials;
+    c.certificate_check = certificate_check;
     c.payload = &cb;
     return c;
 }
@@ -77,7 +165,7 @@ int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<
         return -1;
     }
     std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
-    Callbacks cb{&auth, &error};
+    Callbacks cb{&auth, &error, url};
     git_remote_callbacks callbacks = make_callbacks(cb);
     if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
         error = last_error(("cannot reach " + redact_url(url)).c_str());
@@ -105,7 +193,7 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
         return -1;
     }
     std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
-    Callbacks cb{&auth, &error};
+    Callbacks cb{&auth, &error, url};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

@@ -367,7 +367,13 @@ Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
     BusMessagePtr rp(reply);
     sd_bus_error_free(&err);
     if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return st;
-    st.loaded = true;
+    char* load = nullptr;
+    // A unit only referenced by another is listed, but "not-found".
+    if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "LoadState", &err, &load) >= 0 && load)
+        st.loaded = std::strcmp(load, "loaded") == 0;
+    free(load);
+    sd_bus_error_free(&err);
+    if (!st.loaded) return st;
     char* active = nullptr;
     if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "ActiveState", &err, &active) >= 0 && active)
         st.active_state = active;

@@ -201,6 +201,50 @@ t_git_daemon_and_http() {
   [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "no deploy after the fault healed" || return 1
 }
 
+t_tls_and_ssh_are_verified() {
+  new_repo hs
+  new_repo sh
+  # HTTPS with a self-signed certificate: refused.
+  ct sh -c 'cd /srv/www && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -days 1 2>/dev/null &&
+    cat > tls.py <<PY
+import http.server, ssl
+http.server.CGIHTTPRequestHandler.have_fork = False  # a forked CGI would write past TLS
+s = http.server.HTTPServer(("127.0.0.1", 8443), http.server.CGIHTTPRequestHandler)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain("cert.pem", "key.pem")
+s.socket = c.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY'
+  ct systemd-run -q --unit=test-git-https -p WorkingDirectory=/srv/www python3 /srv/www/tls.py
+  wait_for "https server" 10 ct sh -c 'openssl s_client -connect 127.0.0.1:8443 </dev/null 2>/dev/null | grep -q "BEGIN CERTIFICATE"' || return 1
+  app_config hs https://127.0.0.1:8443/cgi-bin/git/hs.git | put hs.ini
+  wait_units hs || return 1
+  local rc; rc=$(deploy hs)
+  [ "$rc" = 3 ] || fail "self-signed https: exit $rc, not 3" || return 1
+  journal_has "certificate" -u huddle@hs || fail "the journal does not name the certificate problem" || return 1
+  ct test -e /var/lib/huddle/hs/current && fail "something was deployed over bad TLS" && return 1
+  # SSH: the right host key deploys, a wrong one is refused.
+  ct sh -c 'mkdir -p /srv/ssh /etc/huddle/credentials && cd /srv/ssh && rm -f host_key* other* &&
+    ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f host_key && ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f other &&
+    rm -f /etc/huddle/credentials/sshkey* && ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f /etc/huddle/credentials/sshkey &&
+    cp /etc/huddle/credentials/sshkey.pub authorized_keys &&
+    echo "[127.0.0.1]:2222 $(cut -d" " -f1,2 host_key.pub)" > /etc/huddle/known_hosts_good &&
+    echo "[127.0.0.1]:2222 $(cut -d" " -f1,2 other.pub)" > /etc/huddle/known_hosts_bad && mkdir -p /run/sshd'
+  ct systemd-run -q --unit=test-sshd /usr/sbin/sshd -D -p 2222 -o ListenAddress=127.0.0.1 -h /srv/ssh/host_key \
+    -o AuthorizedKeysFile=/srv/ssh/authorized_keys -o PermitRootLogin=prohibit-password -o StrictModes=no
+  sleep 1
+  app_config sh ssh://root@127.0.0.1:2222/srv/git/sh.git | sed 's|^remote path.*|&\ncredential = sshkey\nknown hosts = /etc/huddle/known_hosts_bad|' | put sh.ini
+  wait_units sh || return 1
+  rc=$(deploy sh)
+  [ "$rc" = 3 ] || fail "wrong ssh host key: exit $rc, not 3" || return 1
+  journal_has "host key" -u huddle@sh || fail "the journal does not name the host key problem" || return 1
+  app_config sh ssh://root@127.0.0.1:2222/srv/git/sh.git | sed 's|^remote path.*|&\ncredential = sshkey\nknown hosts = /etc/huddle/known_hosts_good|' | put sh.ini
+  sleep 1; wait_units sh || return 1
+  rc=$(deploy sh)
+  [ "$rc" = 0 ] && [ "$(live_commit sh)" = "$(head_of sh)" ] || fail "ssh deploy with the right host key: exit $rc" || return 1
+  ! ct journalctl -o cat --no-pager | grep -q "BEGIN EC PRIVATE KEY" || fail "the private key reached the journal" || return 1
+}
+
 t_kill_during_deploy() {
   new_repo crash
   app_config crash file:///srv/git/crash.git 'build = sleep 0.3' | put crash.ini
@@ -228,6 +272,7 @@ run_test "huddlectl rollback, and the commit is not redeployed" t_rollback_by_ha
 run_test "a stopped app is not started by a deploy" t_stopped_app_stays_stopped
 run_test "a local path that is not huddle's is refused, untouched" t_foreign_local_path_refused
 run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_daemon_and_http
+run_test "self-signed TLS and a wrong SSH host key are refused; the right key deploys" t_tls_and_ssh_are_verified
 run_test "kill -9 during deploys leaves a complete release" t_kill_during_deploy
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

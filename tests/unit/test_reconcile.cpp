@@ -34,7 +34,7 @@ std::map<std::string, Action> actions(const Reconciliation& r) {
 }
 }  // namespace
 
-TEST_CASE("reconcile: nothing live, everything is created; apps before pollers") {
+TEST_CASE("reconcile: nothing live, everything is created; pollers before apps") {
     std::vector<AppPlan> want = {plan("web", kApp)};
     Reconciliation r = reconcile(want, {}, {});
     auto a = actions(r);
@@ -43,10 +43,10 @@ TEST_CASE("reconcile: nothing live, everything is created; apps before pollers")
     CHECK(a["huddle-fetch@web.service"] == Action::create);
     CHECK(r.stop.empty());
     REQUIRE(r.start.size() == 2);
-    CHECK(r.start[0].unit->name == "huddle@web.service");
-    CHECK(r.start[1].unit->name == "huddle-fetch@web.timer");
-    REQUIRE(r.start[1].aux.size() == 1);
-    CHECK(r.start[1].aux[0]->name == "huddle-fetch@web.service");
+    CHECK(r.start[0].unit->name == "huddle-fetch@web.timer");
+    REQUIRE(r.start[0].aux.size() == 1);
+    CHECK(r.start[0].aux[0]->name == "huddle-fetch@web.service");
+    CHECK(r.start[1].unit->name == "huddle@web.service");
 }
 
 TEST_CASE("reconcile: unchanged plans touch nothing") {
