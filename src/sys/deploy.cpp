@@ -155,10 +155,14 @@ bool Cycle::prepare_release(const std::string& commit, std::string& release) {
         }
         spdlog::info("checked out {} into {}", commit.substr(0, 12), release);
     }
+    bool steps = !c_.deploy.build.empty() || !c_.deploy.verify.empty();
     unsigned uid = 0, gid = 0;
     std::string home;
-    if (!lookup_user(app_user(c_), app_group(c_), uid, gid, home, err) || chown_tree(tmp, uid, gid, false, err) < 0) {
+    // Build steps write into the release as the app's user; without steps it
+    // stays root's from the start.
+    if (steps && (!lookup_user(app_user(c_), app_group(c_), uid, gid, home, err) || chown_tree(tmp, uid, gid, false, err) < 0)) {
         spdlog::error("{}", err);
+        remove_tree(tmp);
         return false;
     }
     if (!run_scripts("build", c_.deploy.build, tmp, commit, release) || !run_scripts("verify", c_.deploy.verify, tmp, commit, release)) {

@@ -17,10 +17,15 @@ std::string last_error(const char* what) {
 
 void init_once() {
     static std::once_flag once;
+    std::call_once(once, [] { git_libgit2_init(); });
+}
+
+// Debian's libgit2 uses mbedTLS, which trusts nothing until told where the
+// system's CA bundle is. Parsing it costs most of a poll, so only for https.
+void trust_system_cas(const std::string& url) {
+    static std::once_flag once;
+    if (url.rfind("https://", 0) != 0) return;
     std::call_once(once, [] {
-        git_libgit2_init();
-        // Debian's libgit2 uses mbedTLS, which trusts nothing until told
-        // where the system's CA bundle is.
         if (::access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
             git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, "/etc/ssl/certs/ca-certificates.crt", nullptr);
     });
@@ -159,6 +164,7 @@ std::unique_ptr<GitRepo> GitRepo::open_or_init(const std::string& path, std::str
 }
 
 int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<RemoteRef>& out, std::string& error) {
+    trust_system_cas(url);
     git_remote* raw = nullptr;
     if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
         error = last_error("bad remote URL");
@@ -187,6 +193,7 @@ int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<
 }
 
 int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error) {
+    trust_system_cas(url);
     git_remote* raw = nullptr;
     if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
         error = last_error("bad remote URL");
