@@ -245,6 +245,35 @@ PY'
   ! ct journalctl -o cat --no-pager | grep -q "BEGIN EC PRIVATE KEY" || fail "the private key reached the journal" || return 1
 }
 
+t_apps_are_independent() {
+  local pw rc1 rc2
+  pw=$(prop huddle@web.service MainPID)
+  commit_push web 7
+  commit_push ver bad
+  ct huddlectl deploy web >/dev/null 2>&1 & local j1=$!
+  ct huddlectl deploy ver >/dev/null 2>&1 & local j2=$!
+  wait $j1; rc1=$?; wait $j2; rc2=$?
+  [ "$rc1" = 0 ] && [ "$(live_commit web)" = "$(head_of web)" ] || fail "web not deployed beside a failing app (exit $rc1)" || return 1
+  [ "$rc2" = 4 ] || fail "ver: exit $rc2, not 4" || return 1
+  [ "$(prop huddle@web.service MainPID)" != "$pw" ] || fail "web was not restarted" || return 1
+  active huddle@ver.service || fail "ver's running release went down" || return 1
+}
+
+t_stubborn_and_chatty_apps() {
+  new_repo stub
+  # Ignores SIGTERM, and writes 8 MB to stdout before saying it is up.
+  ct sh -c "cd /srv/src/stub && printf '#!/bin/sh\ntrap \"\" TERM\nhead -c 8000000 /dev/zero | tr \"\\\\0\" x | fold -w 1000\necho stub up \$\$ version \$(cat version)\nwhile :; do sleep 1; done\n' > run && $G commit -qam chatty && git push -q origin HEAD:main"
+  app_config stub file:///srv/git/stub.git | sed 's/^start = .*/&\nstop timeout = 2s/' | put stub.ini
+  wait_units stub || return 1
+  [ "$(deploy stub)" = 0 ] || fail "first deploy of a chatty app failed" || return 1
+  wait_for "the chatty app got past its output" 30 journal_has "stub up" -u huddle@stub || return 1
+  local old; old=$(prop huddle@stub.service MainPID)
+  commit_push stub 2
+  [ "$(deploy stub)" = 0 ] || fail "deploy over an app ignoring SIGTERM failed" || return 1
+  ct kill -0 "$old" 2>/dev/null && fail "the old process $old survived its replacement" && return 1
+  wait_for "version 2 up" 30 journal_has "version 2" -u huddle@stub || return 1
+}
+
 t_kill_during_deploy() {
   new_repo crash
   app_config crash file:///srv/git/crash.git 'build = sleep 0.3' | put crash.ini
@@ -273,6 +302,8 @@ run_test "a stopped app is not started by a deploy" t_stopped_app_stays_stopped
 run_test "a local path that is not huddle's is refused, untouched" t_foreign_local_path_refused
 run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_daemon_and_http
 run_test "self-signed TLS and a wrong SSH host key are refused; the right key deploys" t_tls_and_ssh_are_verified
+run_test "two apps: one fails, the other deploys" t_apps_are_independent
+run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "kill -9 during deploys leaves a complete release" t_kill_during_deploy
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
