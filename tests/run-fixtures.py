@@ -10,7 +10,7 @@ Directives (anywhere in a line, after the format's comment marker):
   ## assert-warning LINE TEXT          likewise for warnings; ## assert-notice for notices
                                        (LINE may be '*': any line)
   ## assert-error-count N              exactly N errors
-  ## assert-key-is ROLE KEY VALUE      the last KEY= line of the ROLE unit (app, timer, fetch) is VALUE
+  ## assert-key-is ROLE KEY VALUE      the last KEY= line of the ROLE unit (app, timer, fetch, watchdog-timer, watchdog) is VALUE
   ## assert-key-contains ROLE KEY VALUE  some KEY= line of the ROLE unit is VALUE
   ## assert-no-key ROLE KEY            the ROLE unit has no KEY= line
   ## assert-no-unit ROLE               no unit of that role is planned
@@ -26,7 +26,8 @@ import tempfile
 
 HUDDLECTL, FIXTURES, UNITS = sys.argv[1:4]
 DIAG = re.compile(r"^(?P<file>.*?):(?:(?P<line>\d+):(?:(?P<col>\d+):)? )?\s*(?P<sev>error|warning|notice): (?P<msg>.*)$")
-ROLE_UNIT = {"app": "huddle@{}.service", "timer": "huddle-fetch@{}.timer", "fetch": "huddle-fetch@{}.service"}
+ROLE_UNIT = {"app": "huddle@{}.service", "timer": "huddle-fetch@{}.timer", "fetch": "huddle-fetch@{}.service",
+             "watchdog-timer": "huddle-watchdog@{}.timer", "watchdog": "huddle-watchdog@{}.service"}
 
 
 def run(*args):

@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", HUDDLE_VERSION);
     std::vector<std::string> override_dirs;
     std::string name, log_target = "auto";
+    bool watchdog = false;
     app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable)")->type_name("DIR");
     app.add_option("--log", log_target, "Where logs go: auto, console, journal")->check(CLI::IsMember({"auto", "console", "journal"}));
+    app.add_flag("--watchdog", watchdog, "Run APP's [watchdog] check once instead (restart the app if it fails)");
     app.add_option("APP", name, "The app to poll")->required();
     app.footer("Exit status: 0 up to date or deployed; 1 config invalid; 2 usage; 3 temporary failure (network, lock, systemd),\n"
                "retried at the next poll; 4 release rejected by build or verify; 5 new release unhealthy, rolled back;\n"
@@ -36,7 +38,7 @@ int main(int argc, char** argv) {
             spdlog::error("{}: config rejected; the running release is untouched", a.source.path);
             return sys::kFetchConfig;
         }
-        return sys::run_cycle(*a.result.config);
+        return watchdog ? sys::run_watchdog(*a.result.config) : sys::run_cycle(*a.result.config);
     }
     spdlog::error("no config for app '{}' in the search path", name);
     return sys::kFetchConfig;

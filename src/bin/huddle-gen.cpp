@@ -17,7 +17,8 @@ using namespace huddle;
 
 namespace {
 
-const std::vector<std::string> kPatterns = {"huddle@*.service", "huddle-fetch@*.service", "huddle-fetch@*.timer"};
+const std::vector<std::string> kPatterns = {"huddle@*.service", "huddle-fetch@*.service", "huddle-fetch@*.timer", "huddle-watchdog@*.service",
+                                            "huddle-watchdog@*.timer"};
 
 // What the config directories hold, cheaply: names, sizes, mtimes, inodes. A
 // change during a reconcile makes huddle-gen run again before exiting, since

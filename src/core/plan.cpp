@@ -9,12 +9,16 @@ namespace huddle {
 std::string app_unit_name(const std::string& app) { return "huddle@" + unit_name_escape(app) + ".service"; }
 std::string timer_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".timer"; }
 std::string fetch_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".service"; }
+std::string watchdog_timer_unit_name(const std::string& app) { return "huddle-watchdog@" + unit_name_escape(app) + ".timer"; }
+std::string watchdog_unit_name(const std::string& app) { return "huddle-watchdog@" + unit_name_escape(app) + ".service"; }
 
 const char* role_name(UnitRole r) {
     switch (r) {
     case UnitRole::app: return "app";
     case UnitRole::timer: return "timer";
     case UnitRole::fetch: return "fetch";
+    case UnitRole::watchdog_timer: return "watchdog-timer";
+    case UnitRole::watchdog: return "watchdog";
     }
     return "?";
 }
@@ -132,6 +136,32 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         pr.push_back(exec("ExecStart", argv));
         pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
         p.units.push_back(std::move(u));
+    }
+
+    if (c.watchdog && c.app) {
+        // Huddle's watchdog: the same check that gates deploys, every period
+        // while the app runs; a failure restarts the app.
+        UnitPlan timer{watchdog_timer_unit_name(c.name), UnitRole::watchdog_timer, {}};
+        timer.properties.push_back(s("Description", "huddle watchdog timer for " + c.name));
+        timer.properties.push_back({"TimersMonotonic", "a(st)",
+                                    std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", c.watchdog->period},
+                                                                                 {"OnUnitActiveSec", c.watchdog->period}}});
+        timer.properties.push_back(t("AccuracyUSec", kUsecPerSec));
+        p.units.push_back(std::move(timer));
+        UnitPlan svc{watchdog_unit_name(c.name), UnitRole::watchdog, {}};
+        svc.properties.push_back(s("Description", "huddle watchdog check for " + c.name));
+        svc.properties.push_back(as("After", {app_unit_name(c.name)}));
+        svc.properties.push_back(s("Type", "oneshot"));
+        std::vector<std::string> argv = {ctx.fetch_binary};
+        for (const auto& d : ctx.config_dirs) {
+            argv.push_back("-c");
+            argv.push_back(d);
+        }
+        argv.push_back("--watchdog");
+        argv.push_back(c.name);
+        svc.properties.push_back(exec("ExecStart", argv));
+        svc.properties.push_back(t("TimeoutStartUSec", 5 * 60 * kUsecPerSec));
+        p.units.push_back(std::move(svc));
     }
     for (auto& u : p.units) stamp_fingerprint(u);
     return p;

@@ -41,7 +41,7 @@ struct Property {
     PropertyValue value;
 };
 
-enum class UnitRole { app, timer, fetch };
+enum class UnitRole { app, timer, fetch, watchdog_timer, watchdog };
 
 struct UnitPlan {
     std::string name;  // e.g. "huddle@web.service"
@@ -68,6 +68,8 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx);
 std::string app_unit_name(const std::string& app);
 std::string timer_unit_name(const std::string& app);
 std::string fetch_unit_name(const std::string& app);
+std::string watchdog_timer_unit_name(const std::string& app);
+std::string watchdog_unit_name(const std::string& app);
 const char* role_name(UnitRole r);
 
 // First poll delay: 1s plus a per-machine, per-app offset within

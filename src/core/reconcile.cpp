@@ -17,7 +17,7 @@ const char* action_name(Action a) {
 }
 
 bool split_unit_name(const std::string& unit, std::string& prefix, std::string& instance, std::string& suffix) {
-    for (const char* p : {"huddle-fetch@", "huddle@"}) {
+    for (const char* p : {"huddle-fetch@", "huddle-watchdog@", "huddle@"}) {
         std::string ps = p;
         if (unit.rfind(ps, 0) != 0) continue;
         for (const char* s : {".service", ".timer"}) {
@@ -63,24 +63,28 @@ Reconciliation reconcile(const std::vector<AppPlan>& desired, const std::set<std
     for (const auto& p : desired) {
         std::string inst = unit_name_escape(p.app);
         handled.insert(inst);
-        const UnitPlan* app = nullptr;
-        const UnitPlan* timer = nullptr;
-        const UnitPlan* fetch = nullptr;
-        for (const auto& u : p.units) (u.role == UnitRole::app ? app : u.role == UnitRole::timer ? timer : fetch) = &u;
-        auto same = [&](const UnitPlan* want, const std::string& name) {
-            auto it = by_name.find(name);
-            if (!want || it == by_name.end()) return false;
-            // The planner stamped the fingerprint into the wanted Description.
-            return fingerprint_of_description(it->second->description) == fingerprint_of_description(description_of(*want));
-        };
         auto exists = [&](const std::string& name) { return by_name.count(name) > 0; };
-
+        auto same = [&](const UnitPlan& want) {
+            auto it = by_name.find(want.name);
+            return it != by_name.end() && fingerprint_of_description(it->second->description) == fingerprint_of_description(description_of(want));
+        };
+        // Units are made and replaced in groups: the app; the poll timer with
+        // its service; the watchdog timer with its service.
+        const UnitPlan* app = nullptr;
+        std::vector<std::vector<const UnitPlan*>> groups;
+        for (const auto& u : p.units) {
+            if (u.role == UnitRole::app)
+                app = &u;
+            else if (u.role == UnitRole::timer || u.role == UnitRole::watchdog_timer)
+                groups.push_back({&u});
+            else
+                groups.back().push_back(&u);
+        }
         const std::string app_name = app_unit_name(p.app);
-        bool app_ok = app ? same(app, app_name) : !exists(app_name);
-        bool poller_ok = same(timer, timer_unit_name(p.app)) && same(fetch, fetch_unit_name(p.app));
-        // The fetch unit refers to the app unit, which keeps a stopped app
-        // loaded; an app unit is only unloaded once that reference is gone.
-        if (!app_ok && exists(app_name)) poller_ok = false;
+        bool app_ok = app ? same(*app) : !exists(app_name);
+        // The timers' services refer to the app unit, which keeps a stopped
+        // app loaded; an app unit is only unloaded once those are gone.
+        bool replace_all = !app_ok && exists(app_name);
 
         if (app_ok) {
             if (app) r.actions.push_back({Action::keep, app_name, p.app});
@@ -92,15 +96,29 @@ Reconciliation reconcile(const std::vector<AppPlan>& desired, const std::set<std
             r.actions.push_back({Action::remove, app_name, p.app});
             stop(app_name);
         }
-        for (const UnitPlan* u : {timer, fetch}) {
-            if (poller_ok)
-                r.actions.push_back({Action::keep, u->name, p.app});
-            else {
-                r.actions.push_back({exists(u->name) ? Action::replace : Action::create, u->name, p.app});
-                if (exists(u->name)) stop(u->name);
+        std::set<std::string> wanted_names;
+        for (const auto& g : groups) {
+            bool ok = !replace_all;
+            for (const UnitPlan* u : g) {
+                ok = ok && same(*u);
+                wanted_names.insert(u->name);
             }
+            for (const UnitPlan* u : g) {
+                if (ok) {
+                    r.actions.push_back({Action::keep, u->name, p.app});
+                } else {
+                    r.actions.push_back({exists(u->name) ? Action::replace : Action::create, u->name, p.app});
+                    if (exists(u->name)) stop(u->name);
+                }
+            }
+            if (!ok) start_pollers.push_back({p.app, g[0], std::vector<const UnitPlan*>(g.begin() + 1, g.end())});
         }
-        if (!poller_ok) start_pollers.push_back({p.app, timer, {fetch}});
+        // Units of this app that are no longer planned (a [watchdog] removed).
+        for (const LiveUnit* u : by_instance[inst]) {
+            if (u->name == app_name || wanted_names.count(u->name)) continue;
+            r.actions.push_back({Action::remove, u->name, p.app});
+            stop(u->name);
+        }
     }
 
     for (const auto& [inst, units] : by_instance) {

@@ -43,6 +43,38 @@ usec_t now_usec() {
     return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
 }
 
+// Huddle's watchdog: connect, send the request, expect the response.
+std::string watchdog_check(const WatchdogConfig& w) {
+    struct addrinfo hints {};
+    hints.ai_socktype = SOCK_STREAM;
+    struct addrinfo* res = nullptr;
+    if (getaddrinfo(w.host.c_str(), std::to_string(w.port).c_str(), &hints, &res) != 0 || !res) return "watchdog: cannot resolve " + w.host;
+    int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv {5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int r = ::connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (r < 0) {
+        ::close(fd);
+        return "watchdog: cannot connect to " + w.host + ":" + std::to_string(w.port) + ": " + std::strerror(errno);
+    }
+    if (!w.request.empty() && ::send(fd, w.request.data(), w.request.size(), MSG_NOSIGNAL) < 0) {
+        ::close(fd);
+        return "watchdog: cannot send the request";
+    }
+    std::string got;
+    char buf[4096];
+    while (!w.response.empty() && got.find(w.response) == std::string::npos && got.size() < 65536) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    if (!w.response.empty() && got.find(w.response) == std::string::npos) return "watchdog: the answer did not contain '" + w.response + "'";
+    return "";
+}
+
 class Cycle {
 public:
     explicit Cycle(const AppConfig& c)
@@ -70,7 +102,6 @@ private:
     bool publish(const std::string& commit, const std::string& release, std::string& error);
     // "" if healthy, else why not.
     std::string restart_and_check(Systemd& sd, const std::string& commit, const std::string& release, bool start_if_stopped);
-    std::string watchdog_check() const;
     int fail_rejected(const std::string& commit, const std::string& why);
     void prune();
 
@@ -189,38 +220,6 @@ bool Cycle::publish(const std::string& commit, const std::string& release, std::
     return true;
 }
 
-std::string Cycle::watchdog_check() const {
-    const WatchdogConfig& w = *c_.watchdog;
-    struct addrinfo hints {};
-    hints.ai_socktype = SOCK_STREAM;
-    struct addrinfo* res = nullptr;
-    if (getaddrinfo(w.host.c_str(), std::to_string(w.port).c_str(), &hints, &res) != 0 || !res) return "watchdog: cannot resolve " + w.host;
-    int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct timeval tv {5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int r = ::connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (r < 0) {
-        ::close(fd);
-        return "watchdog: cannot connect to " + w.host + ":" + std::to_string(w.port) + ": " + std::strerror(errno);
-    }
-    if (!w.request.empty() && ::send(fd, w.request.data(), w.request.size(), MSG_NOSIGNAL) < 0) {
-        ::close(fd);
-        return "watchdog: cannot send the request";
-    }
-    std::string got;
-    char buf[4096];
-    while (!w.response.empty() && got.find(w.response) == std::string::npos && got.size() < 65536) {
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fd);
-    if (!w.response.empty() && got.find(w.response) == std::string::npos) return "watchdog: the answer did not contain '" + w.response + "'";
-    return "";
-}
-
 std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, const std::string& release, bool start_if_stopped) {
     Step s("restart", commit);
     Systemd::UnitStatus st = sd.unit_status(unit_);
@@ -250,7 +249,7 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
         if (!r.ok()) return "health command failed: " + r.describe();
     }
     if (c_.watchdog) {
-        std::string w = watchdog_check();
+        std::string w = watchdog_check(*c_.watchdog);
         if (!w.empty()) return w;
     }
     return "";
@@ -441,6 +440,31 @@ int Cycle::rollback(const std::string& to) {
 }  // namespace
 
 int run_cycle(const AppConfig& c) { return Cycle(c).run(); }
+
+int run_watchdog(const AppConfig& c) {
+    if (!c.watchdog || !c.app) return kFetchOk;
+    ScopedLogFields f({{"HUDDLE_APP", c.name}, {"OBJECT_SYSTEMD_UNIT", app_unit_name(c.name)}, {"HUDDLE_STEP", "watchdog"}});
+    std::string err;
+    // A deploy in progress restarts the app itself; do not race it.
+    auto lock = AppLock::try_acquire(app_dir(c.name) + "/lock", err);
+    if (!lock) return kFetchOk;
+    auto sd = Systemd::connect(err);
+    if (!sd) {
+        spdlog::error("{}", err);
+        return kFetchTemporary;
+    }
+    std::string unit = app_unit_name(c.name);
+    if (sd->unit_status(unit).active_state != "active") return kFetchOk;
+    std::string why = watchdog_check(*c.watchdog);
+    if (why.empty()) return kFetchOk;
+    spdlog::error("{}; restarting {}", why, unit);
+    std::string r = sd->start_and_wait(unit, true, 10 * 60 * kUsecPerSec);
+    if (!r.empty()) {
+        spdlog::error("restarting {} failed: {}", unit, r);
+        return kFetchTemporary;
+    }
+    return kFetchOk;
+}
 int rollback(const AppConfig& c, const std::string& to_commit) { return Cycle(c).rollback(to_commit); }
 
 }  // namespace huddle::sys

@@ -20,6 +20,10 @@ enum FetchExit : int {
 
 int run_cycle(const AppConfig& c);
 
+// Huddle's [watchdog] while the app runs: check it once; on failure, say why
+// in the journal and restart the app. Run by huddle-watchdog@APP.timer.
+int run_watchdog(const AppConfig& c);
+
 // Switch back to an earlier release that is still on disk (the previous one
 // by default) and mark the current commit bad, so polls do not redeploy it.
 int rollback(const AppConfig& c, const std::string& to_commit);

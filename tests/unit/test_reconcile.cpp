@@ -128,3 +128,23 @@ TEST_CASE("plan: the fingerprint covers every property but Description") {
     CHECK(fingerprint_of_description("huddle app web").empty());
     CHECK(fingerprint_of_description("x [plan 123]").empty());
 }
+
+TEST_CASE("reconcile: [watchdog] adds a timer and service; removing it removes them") {
+    const std::string wd = kApp + "[watchdog]\nperiod = 10\nport = 80\n";
+    std::vector<AppPlan> with = {plan("web", wd)};
+    REQUIRE(with[0].units.size() == 5);
+    CHECK(with[0].units[3].name == "huddle-watchdog@web.timer");
+    CHECK(with[0].units[4].name == "huddle-watchdog@web.service");
+    Reconciliation add = reconcile(with, {}, live_from({plan("web", kApp)}));
+    auto a = actions(add);
+    CHECK(a["huddle@web.service"] == Action::keep);
+    CHECK(a["huddle-fetch@web.timer"] == Action::keep);
+    CHECK(a["huddle-watchdog@web.timer"] == Action::create);
+    REQUIRE(add.start.size() == 1);
+    CHECK(add.start[0].aux[0]->name == "huddle-watchdog@web.service");
+    Reconciliation drop = reconcile({plan("web", kApp)}, {}, live_from(with));
+    auto d = actions(drop);
+    CHECK(d["huddle-watchdog@web.timer"] == Action::remove);
+    CHECK(d["huddle-watchdog@web.service"] == Action::remove);
+    CHECK(d["huddle@web.service"] == Action::keep);
+}
