@@ -322,6 +322,47 @@ response = OK" | put wd.ini
   [ "$(prop huddle@wd.service MainPID)" != "$pid" ] || fail "the app was not restarted" || return 1
 }
 
+t_notify_never_ready_rolls_back() {
+  new_repo nt
+  ct sh -c 'cat > /srv/src/nt/run' <<'APP'
+#!/bin/sh
+# Type=notify: READY=1 only while the version is good.
+if [ "$(cat version)" = 1 ]; then systemd-notify --ready; fi
+exec sleep infinity
+APP
+  ct sh -c "cd /srv/src/nt && $G commit -qam notify && git push -q origin HEAD:main"
+  app_config nt file:///srv/git/nt.git | sed 's/^start = .*/&\ntype = notify/' | put nt.ini
+  wait_units nt || return 1
+  # systemd-notify runs as a child: let the service accept its message.
+  ct mkdir -p /run/systemd/system/huddle@nt.service.d
+  printf '[Service]\nNotifyAccess=all\nTimeoutStartSec=5\n' | ct sh -c 'cat > /run/systemd/system/huddle@nt.service.d/test.conf'
+  ct systemctl daemon-reload
+  [ "$(deploy nt)" = 0 ] || fail "first deploy of a notify app failed" || return 1
+  local good; good=$(live_commit nt)
+  commit_push nt 2
+  local rc; rc=$(deploy nt)
+  [ "$rc" = 5 ] && [ "$(live_commit nt)" = "$good" ] || fail "never-ready release: exit $rc" || return 1
+  wait_for "the good release is back up" 20 active huddle@nt.service || return 1
+}
+
+t_container_stopped_mid_deploy() {
+  new_repo pw
+  app_config pw file:///srv/git/pw.git 'build = sleep 1' | put pw.ini
+  wait_units pw || return 1
+  [ "$(deploy pw)" = 0 ] || return 1
+  local i v=2
+  for i in $(seq 1 6); do
+    commit_push pw "$v"; v=$((v + 1))
+    ct systemctl start --no-block huddle-fetch@pw.service
+    sleep "0.$((RANDOM % 10))"
+    ct_halt  # power off mid-deploy (kill -9 of every process is the other test)
+    ct_boot || return 1
+    ct test -f /var/lib/huddle/pw/current/version || fail "trial $i: local path is not a complete release after the stop" || return 1
+    wait_units pw || return 1
+  done
+  [ "$(deploy pw)" = 0 ] && [ "$(live_commit pw)" = "$(head_of pw)" ] || fail "the next poll did not converge" || return 1
+}
+
 t_kill_during_deploy() {
   new_repo crash
   app_config crash file:///srv/git/crash.git 'build = sleep 0.3' | put crash.ini
@@ -353,6 +394,8 @@ run_test "self-signed TLS and a wrong SSH host key are refused; the right key de
 run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app
+run_test "a notify app that never says READY rolls back" t_notify_never_ready_rolls_back
 run_test "kill -9 during deploys leaves a complete release" t_kill_during_deploy
+run_test "the machine stopped mid-deploy leaves a complete release" t_container_stopped_mid_deploy
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
