@@ -17,6 +17,8 @@ using namespace huddle;
 
 namespace {
 
+constexpr usec_t kStartWait = 30 * kUsecPerSec;
+
 const std::vector<std::string> kPatterns = {"huddle@*.service", "huddle-fetch@*.service", "huddle-fetch@*.timer", "huddle-watchdog@*.service",
                                             "huddle-watchdog@*.timer"};
 
@@ -138,7 +140,17 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
     }
     if (!rec.start.empty()) {
         for (const auto& c : rec.start) systemd->queue_start_transient(c);
-        for (const auto& o : systemd->run(5 * 60 * kUsecPerSec)) {
+        // huddle-gen runs during boot: an app that is slow to start must not
+        // hold the boot up for its whole start timeout. Jobs still running
+        // after this are left to systemd (systemctl status shows them).
+        for (const auto& o : systemd->run(kStartWait)) {
+            if (o.result == "pending") {
+                const UnitAction* a = action_of[o.unit];
+                sys::ScopedLogFields f({{"HUDDLE_APP", a->app}});
+                spdlog::info("{} is still starting after {}; not waiting for it", o.unit, format_timespan(kStartWait));
+                (a->action == Action::replace ? counts.replaced : counts.created)++;
+                continue;
+            }
             if (!o.ok()) {
                 report_failure(o);
                 continue;

@@ -294,7 +294,7 @@ std::vector<JobOutcome> Systemd::run(usec_t timeout) {
     }
     std::vector<JobOutcome> out;
     for (auto& p : pending_) {
-        if (!p.done && p.outcome.error.empty()) p.outcome.result = "timeout";
+        if (!p.done && p.outcome.error.empty()) p.outcome.result = "pending";
         out.push_back(p.outcome);
     }
     // Calls still in flight point into pending_: drop the connection's

@@ -34,7 +34,8 @@ using BusSlotPtr = std::unique_ptr<sd_bus_slot, BusSlotDeleter>;
 struct JobOutcome {
     std::string unit;
     std::string operation;  // "start", "stop", "reset-failed"
-    std::string result;     // systemd's job result: done, failed, timeout, canceled, dependency, skipped; "" if no job
+    std::string result;     // systemd's job result: done, failed, timeout, canceled, dependency, skipped;
+                            // "pending" if still running when run() stopped waiting; "" if no job
     std::string error;      // the call itself failed (D-Bus error name and message)
     bool ok() const { return error.empty() && (result.empty() || result == "done"); }
 };
@@ -56,7 +57,7 @@ public:
     void queue_restart(const std::string& unit);
 
     // Wait until every queued call has replied and every job it made is
-    // finished, or the timeout passes (unfinished ones get result "timeout").
+    // finished, or the timeout passes (unfinished ones get result "pending").
     std::vector<JobOutcome> run(usec_t timeout);
 
     // Wait until none of the units is loaded any more (systemd collects

@@ -22,7 +22,7 @@ ct_boot() {
   systemd-nspawn -D "$CT_DIR/root" --register=no --keep-unit --link-journal=no \
     --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M huddle-test -b >>"$CT_DIR/console.log" 2>&1 &
   CT_NSPAWN=$!
-  local deadline=$((SECONDS + 60)) state=""
+  local deadline=$((SECONDS + 120)) state=""
   while [ $SECONDS -lt $deadline ]; do
     CT_LEADER=$(pgrep -P "$CT_NSPAWN" | head -n1 || true)
     if [ -n "$CT_LEADER" ]; then
@@ -32,7 +32,8 @@ ct_boot() {
     kill -0 "$CT_NSPAWN" 2>/dev/null || break
     sleep 0.2
   done
-  ct_log "container did not boot (state: ${state:-none}); console:"
+  ct_log "container did not boot (state: ${state:-none}); jobs and console:"
+  [ -n "$CT_LEADER" ] && nsenter -t "$CT_LEADER" -a systemctl list-jobs --no-pager >&2
   tail -50 "$CT_DIR/console.log" >&2
   return 1
 }
