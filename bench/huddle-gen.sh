@@ -36,7 +36,7 @@ ct chmod +x /run/measure
 
 make_configs() {  # N DIR: N apps; their local paths do not exist, so the app units are made but not started
   ct sh -c "rm -rf $2 && mkdir -p $2 && for i in \$(seq 1 $1); do
-    printf '[repository]\nremote path = https://git.example.com/app%s.git\n[timing]\nminimum = 1h\n[application]\nstart = /bin/sleep infinity\n' \$i > $2/app\$i.ini; done"
+    printf '[repository]\nremote path = /srv/none/app%s.git\n[timing]\nminimum = 1h\n[application]\nstart = /bin/sleep infinity\n' \$i > $2/app\$i.ini; done"
 }
 
 systemd_run_loop() {  # N: the same three units per app, by hand
