@@ -21,6 +21,15 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs) {
 
 namespace huddle::cli {
 
+void add_log_option(CLI::App& app, std::string& value) {
+    app.add_option("--log", value, "Where logs go: auto (the journal unless on a terminal), console, journal")
+        ->check(CLI::IsMember({"auto", "console", "journal"}));
+}
+
+sys::LogTarget log_target(const std::string& value) {
+    return value == "console" ? sys::LogTarget::console : value == "journal" ? sys::LogTarget::journal : sys::LogTarget::automatic;
+}
+
 std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);

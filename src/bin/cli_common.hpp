@@ -9,6 +9,7 @@
 
 #include "core/diag.hpp"
 #include "core/plan.hpp"
+#include "sys/log.hpp"
 
 namespace huddle::cli {
 
@@ -21,5 +22,9 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs);
 // Parse the command line; an exit code if the program should exit now
 // (--help, --version, or a usage error).
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
+
+// The --log option of the daemons' binaries: auto, console or journal.
+void add_log_option(CLI::App& app, std::string& value);
+sys::LogTarget log_target(const std::string& value);
 
 }  // namespace huddle::cli

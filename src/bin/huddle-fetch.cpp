@@ -18,16 +18,14 @@ int main(int argc, char** argv) {
     std::string name, log_target = "auto";
     bool watchdog = false;
     app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable)")->type_name("DIR");
-    app.add_option("--log", log_target, "Where logs go: auto, console, journal")->check(CLI::IsMember({"auto", "console", "journal"}));
+    cli::add_log_option(app, log_target);
     app.add_flag("--watchdog", watchdog, "Run APP's [watchdog] check once instead (restart the app if it fails)");
     app.add_option("APP", name, "The app to poll")->required();
     app.footer("Exit status: 0 up to date or deployed; 1 config invalid; 2 usage; 3 temporary failure (network, lock, systemd),\n"
                "retried at the next poll; 4 release rejected by build or verify; 5 new release unhealthy, rolled back;\n"
                "6 local path exists and is not huddle's.");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
-    sys::log_setup("huddle-fetch", log_target == "console" ? sys::LogTarget::console
-                                   : log_target == "journal" ? sys::LogTarget::journal
-                                                             : sys::LogTarget::automatic);
+    sys::log_setup("huddle-fetch", cli::log_target(log_target));
     sys::LoadedApps loaded = sys::load_apps(sys::search_path(override_dirs));
     for (const auto& a : loaded.apps) {
         if (a.source.app != name) continue;

@@ -178,17 +178,14 @@ int main(int argc, char** argv) {
     app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable, highest precedence first)")
         ->type_name("DIR");
     app.add_flag("--dry-run", dry_run, "Print what would be done to each unit (create, replace, remove, keep); change nothing");
-    app.add_option("--log", log_target, "Where logs go: auto (journal unless on a terminal), console, journal")
-        ->check(CLI::IsMember({"auto", "console", "journal"}));
+    cli::add_log_option(app, log_target);
     app.footer("Examples:\n"
                "  huddle-gen --dry-run        show what a reconcile would change\n"
                "  systemctl start huddle-gen  reconcile now, as the path unit does on every change\n\n"
                "Exit status: 0 all units match the configs; 1 some configs have errors (their apps' units are left as they\n"
                "were, the others are reconciled); 2 usage error; 3 systemd could not be reached or a unit job failed.");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
-    sys::log_setup("huddle-gen", log_target == "console" ? sys::LogTarget::console
-                                 : log_target == "journal" ? sys::LogTarget::journal
-                                                           : sys::LogTarget::automatic);
+    sys::log_setup("huddle-gen", cli::log_target(log_target));
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     int rc = cli::kOk;
     bool config_errors = false;

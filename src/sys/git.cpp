@@ -163,14 +163,20 @@ std::unique_ptr<GitRepo> GitRepo::open_or_init(const std::string& path, std::str
     return nullptr;
 }
 
-int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<RemoteRef>& out, std::string& error) {
+std::unique_ptr<git_remote, GitRemoteDeleter> GitRepo::open_remote(const std::string& url, std::string& error) {
     trust_system_cas(url);
     git_remote* raw = nullptr;
     if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
         error = last_error("bad remote URL");
-        return -1;
+        return nullptr;
     }
-    std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
+    return std::unique_ptr<git_remote, GitRemoteDeleter>(raw);
+}
+
+int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<RemoteRef>& out, std::string& error) {
+    auto remote = open_remote(url, error);
+    if (!remote) return -1;
+    git_remote* raw = remote.get();
     Callbacks cb{&auth, &error, url};
     git_remote_callbacks callbacks = make_callbacks(cb);
     if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
@@ -193,13 +199,9 @@ int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<
 }
 
 int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error) {
-    trust_system_cas(url);
-    git_remote* raw = nullptr;
-    if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
-        error = last_error("bad remote URL");
-        return -1;
-    }
-    std::unique_ptr<git_remote, GitRemoteDeleter> remote(raw);
+    auto remote = open_remote(url, error);
+    if (!remote) return -1;
+    git_remote* raw = remote.get();
     Callbacks cb{&auth, &error, url};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);

@@ -38,6 +38,7 @@ public:
 
 private:
     explicit GitRepo(git_repository* r) : repo_(r) {}
+    std::unique_ptr<git_remote, GitRemoteDeleter> open_remote(const std::string& url, std::string& error);
     std::unique_ptr<git_repository, GitRepositoryDeleter> repo_;
 };
 

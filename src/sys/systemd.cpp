@@ -338,35 +338,27 @@ std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& 
     return left;
 }
 
-std::string Systemd::unit_property(const std::string& unit, const char* iface, const char* property) {
-    sd_bus_error err = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    const char* path = nullptr;
-    int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
-    BusMessagePtr rp(reply);
-    sd_bus_error_free(&err);
-    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return "";
-    char* value = nullptr;
-    r = sd_bus_get_property_string(bus_.get(), kDest, path, iface, property, &err, &value);
-    sd_bus_error_free(&err);
-    std::string out = r >= 0 && value ? value : "";
-    free(value);
-    return out;
-}
-
 }  // namespace huddle::sys
 
 namespace huddle::sys {
 
-Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
-    UnitStatus st;
+std::string Systemd::unit_object(const std::string& unit) {
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
     const char* path = nullptr;
     int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
     BusMessagePtr rp(reply);
     sd_bus_error_free(&err);
-    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return st;
+    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0 || !path) return "";
+    return path;
+}
+
+Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
+    UnitStatus st;
+    std::string object = unit_object(unit);
+    if (object.empty()) return st;
+    const char* path = object.c_str();
+    sd_bus_error err = SD_BUS_ERROR_NULL;
     char* load = nullptr;
     // A unit only referenced by another is listed, but "not-found".
     if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "LoadState", &err, &load) >= 0 && load)
@@ -413,13 +405,11 @@ std::string Systemd::start_and_wait(const std::string& unit, bool restart, usec_
 namespace huddle::sys {
 
 std::optional<int64_t> Systemd::unit_number(const std::string& unit, const char* iface, const char* property, char type) {
+    std::string object = unit_object(unit);
+    if (object.empty()) return std::nullopt;
+    const char* path = object.c_str();
     sd_bus_error err = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    const char* path = nullptr;
-    int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
-    BusMessagePtr rp(reply);
-    sd_bus_error_free(&err);
-    if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0) return std::nullopt;
+    int r;
     int64_t out = 0;
     if (type == 't') {
         uint64_t v = 0;

@@ -64,7 +64,8 @@ public:
     // inactive transient units). Returns those still loaded at the timeout.
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
-    std::string unit_property(const std::string& unit, const char* iface, const char* property);
+    // The unit's D-Bus object path, or "" if it is not loaded.
+    std::string unit_object(const std::string& unit);
 
     // A numeric property ('t' uint64, 'i' int32 widened); nullopt if the unit is not loaded.
     std::optional<int64_t> unit_number(const std::string& unit, const char* iface, const char* property, char type);

@@ -75,3 +75,30 @@ wait_for() {
   ct_log "timed out after ${secs}s waiting for: $what"
   return 1
 }
+
+# Unit and journal queries inside the container.
+prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
+active() { [ "$(prop "$1" ActiveState)" = active ]; }
+loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
+# grep -q would exit at the first match and, under pipefail, the journalctl it
+# cut off would fail the pipeline: read everything.
+journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -F -- "$1" >/dev/null; }
+
+# Test bookkeeping shared by the suites: each ends with "N passed, N failed".
+passed=0
+failed=0
+fail() { ct_log "    $*"; return 1; }
+run_test() {  # ONLY=REGEX runs only the tests whose name matches, when developing
+  local name=$1
+  shift
+  [ -z "${ONLY:-}" ] || echo "$name" | grep -Eq "$ONLY" || return 0
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+    ct_log "---- container journal (last 60 lines) ----"
+    ct_journal_tail 60
+  fi
+}

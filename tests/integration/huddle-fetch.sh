@@ -8,28 +8,8 @@ BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/container.sh"
 
-passed=0
-failed=0
 trap 'ct_cleanup' EXIT
 trap 'exit 130' INT TERM
-fail() { ct_log "    $*"; return 1; }
-run_test() {  # ONLY=REGEX runs only the tests whose name matches, when developing
-  local name=$1
-  shift
-  [ -z "${ONLY:-}" ] || echo "$name" | grep -Eq "$ONLY" || return 0
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok   $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name"
-    ct_log "---- container journal (last 60 lines) ----"; ct_journal_tail 60
-  fi
-}
-prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
-active() { [ "$(prop "$1" ActiveState)" = active ]; }
-loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
-# grep -q would exit at the first match and, under pipefail, the journalctl it
-# cut off would fail the pipeline: read everything.
-journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -F -- "$1" >/dev/null; }
 G="git -c user.email=t@example.com -c user.name=test"
 
 # An app's source repository (work tree) and its bare remote, inside the container.

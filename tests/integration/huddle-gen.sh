@@ -7,37 +7,13 @@ BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/container.sh"
 
-passed=0
-failed=0
 trap 'ct_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-fail() { ct_log "    $*"; return 1; }
-
-run_test() {  # ONLY=REGEX runs only the tests whose name matches, when developing
-  local name=$1
-  shift
-  [ -z "${ONLY:-}" ] || echo "$name" | grep -Eq "$ONLY" || return 0
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-    ct_log "---- container journal (last 60 lines) ----"
-    ct_journal_tail 60
-  fi
-}
 
 # Write a config inside the container, as an operator would.
 put() { ct sh -c "mkdir -p /etc/huddle && cat > /etc/huddle/$1.tmp && mv /etc/huddle/$1.tmp /etc/huddle/$1"; }
-prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
-loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
 gone() { [ "$(prop "$1" LoadState)" != loaded ]; }
-active() { [ "$(prop "$1" ActiveState)" = active ]; }
-# grep -q would exit at the first match and, under pipefail, the journalctl it
-# cut off would fail the pipeline: read everything.
-journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -F -- "$1" >/dev/null; }
 last_reconcile() { ct journalctl -u huddle-gen.service -o cat --no-pager | grep '^reconciled:' | tail -n1; }
 gen_idle() { [ "$(prop huddle-gen.service ActiveState)" != activating ]; }
 nothing_changed() { gen_idle && last_reconcile | grep -q '^reconciled: 0 created, 0 replaced, 0 removed'; }
