@@ -449,11 +449,9 @@ void Interpreter::repository(AppConfig& c) {
         else r.credential = *cr;
     }
     if (auto kh = abs_path("repository", "known hosts")) r.known_hosts = *kh;
-    if (auto sm = boolean("repository", "submodules")) {
-        // Not silently ignored: a release without its submodules is broken.
-        if (*sm) error(*get("repository", "submodules"), "submodules are not supported yet (releases are checked out without them); remove the key or set it to false");
-        r.submodules = false;
-    }
+    // Not silently ignored: a release without its submodules is broken.
+    if (auto sm = boolean("repository", "submodules"); sm && *sm)
+        error(*get("repository", "submodules"), "submodules are not supported yet (releases are checked out without them); remove the key or set it to false");
 }
 
 void Interpreter::timing(AppConfig& c) {

@@ -22,7 +22,6 @@ struct RepositoryConfig {
     std::string remote_name = "origin";
     std::string credential;
     std::string known_hosts = "/etc/huddle/known_hosts";
-    bool submodules = false;
 };
 
 struct TimingConfig {

@@ -32,7 +32,6 @@ struct State {
     RawDoc doc;
     std::string last_section;  // as inih passes it
     bool in_section = false;
-    int last_entry_line = 0;
 };
 
 char* reader(char* str, int num, void* stream) {
@@ -130,7 +129,6 @@ int handler(void* user, const char* section, const char* name, const char* value
     e.value.loc = val_loc;
     e.value.untyped = true;
     sec.entries.push_back(std::move(e));
-    st->last_entry_line = st->lineno;
     return 1;
 }
 

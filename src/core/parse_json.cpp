@@ -150,11 +150,6 @@ public:
     }
 
 private:
-    struct Frame {
-        RawValue* value;
-        std::string key;
-    };
-
     Loc loc_of_offset_cached(size_t offset) {
         // Positions are asked for in increasing order; continue from the last.
         if (offset < memo_off_) {
@@ -175,7 +170,7 @@ private:
 
     RawValue scalar() {
         RawValue v;
-        v.loc = stack_.empty() || stack_.back().value->kind == RawValue::Kind::table ? value_loc_ : key_loc_;
+        v.loc = stack_.empty() || stack_.back()->kind == RawValue::Kind::table ? value_loc_ : key_loc_;
         v.loc.file = file_;
         return v;
     }
@@ -186,7 +181,7 @@ private:
             return true;
         }
         if (depth_ > kMaxNesting) return true;
-        RawValue* top = stack_.back().value;
+        RawValue* top = stack_.back();
         if (top->kind == RawValue::Kind::table) {
             v.key_loc = key_loc_;
             v.key_loc.file = file_;
@@ -212,10 +207,10 @@ private:
             root = std::move(v);
             root.kind = RawValue::Kind::table;
             root_seen = true;
-            stack_.push_back({&root, ""});
+            stack_.push_back(&root);
             return true;
         }
-        RawValue* top = stack_.back().value;
+        RawValue* top = stack_.back();
         RawValue* child;
         if (top->kind == RawValue::Kind::table) {
             v.key_loc = key_loc_;
@@ -226,7 +221,7 @@ private:
             top->list.push_back(std::move(v));
             child = &top->list.back();
         }
-        stack_.push_back({child, pending_key_});
+        stack_.push_back(child);
         return true;
     }
 
@@ -240,7 +235,7 @@ private:
     std::string search_;
     const std::string& file_;
     Diagnostics& diags_;
-    std::vector<Frame> stack_;
+    std::vector<RawValue*> stack_;
     std::string pending_key_;
     size_t cursor_ = 0;
     size_t value_off_ = std::string::npos;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace huddle {
 
 std::string state_to_json(const AppState& s) {
@@ -10,7 +12,7 @@ std::string state_to_json(const AppState& s) {
     j["previous"] = s.previous;
     j["ref"] = s.ref;
     j["bad"] = nlohmann::json::array();
-    for (const auto& b : s.bad) j["bad"].push_back({{"commit", b.commit}, {"ref_oid", b.ref_oid}});
+    for (const auto& b : s.bad) j["bad"].push_back({{"commit", b}});
     j["history"] = nlohmann::json::array();
     for (const auto& h : s.history)
         j["history"].push_back({{"time", h.time}, {"commit", h.commit}, {"ref", h.ref}, {"result", h.result}, {"detail", h.detail}});
@@ -24,7 +26,7 @@ std::optional<AppState> state_from_json(const std::string& text, std::string& er
         s.deployed = j.value("deployed", "");
         s.previous = j.value("previous", "");
         s.ref = j.value("ref", "");
-        for (const auto& b : j.value("bad", nlohmann::json::array())) s.bad.push_back({b.value("commit", ""), b.value("ref_oid", "")});
+        for (const auto& b : j.value("bad", nlohmann::json::array())) s.bad.push_back(b.value("commit", ""));
         for (const auto& h : j.value("history", nlohmann::json::array()))
             s.history.push_back({h.value("time", int64_t{0}), h.value("commit", ""), h.value("ref", ""), h.value("result", ""), h.value("detail", "")});
         return s;
@@ -35,9 +37,7 @@ std::optional<AppState> state_from_json(const std::string& text, std::string& er
 }
 
 bool is_bad(const AppState& s, const std::string& commit) {
-    for (const auto& b : s.bad)
-        if (b.commit == commit) return true;
-    return false;
+    return std::find(s.bad.begin(), s.bad.end(), commit) != s.bad.end();
 }
 
 void add_history(AppState& s, HistoryEntry e, size_t max) {

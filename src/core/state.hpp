@@ -16,16 +16,11 @@ struct HistoryEntry {
     std::string detail;
 };
 
-struct BadCommit {
-    std::string commit;
-    std::string ref_oid;  // what the ref pointed at when it failed: retried once the ref moves
-};
-
 struct AppState {
     std::string deployed;  // commit live now ("" before the first deploy)
     std::string previous;  // commit live before it
     std::string ref;       // ref followed at the last deploy
-    std::vector<BadCommit> bad;
+    std::vector<std::string> bad;  // commits that failed; skipped until the ref points elsewhere
     std::vector<HistoryEntry> history;  // newest last, bounded
 };
 

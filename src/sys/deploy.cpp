@@ -110,7 +110,6 @@ private:
     ScopedLogFields fields_;
     AppState state_;
     std::string ref_;
-    std::string ref_oid_;
 };
 
 std::string app_user(const AppConfig& c) { return c.app ? c.app->user : "huddle"; }
@@ -161,7 +160,7 @@ bool Cycle::run_scripts(const char* step, const std::vector<std::string>& lines,
 
 int Cycle::fail_rejected(const std::string& commit, const std::string& why) {
     Step s("reject", commit);
-    state_.bad = {{commit, ref_oid_}};
+    state_.bad = {commit};
     add_history(state_, {static_cast<int64_t>(::time(nullptr)), commit, ref_, "rejected", why});
     std::string err;
     if (!save_state(err)) spdlog::error("{}", err);
@@ -312,7 +311,6 @@ int Cycle::run() {
         return kFetchTemporary;
     }
     ref_ = w.ref;
-    ref_oid_ = w.oid;
     std::string target = c_.repo.commit.empty() ? w.oid : c_.repo.commit;
     // The common case on every machine, every few minutes: nothing to do,
     // and nothing written.
@@ -352,7 +350,7 @@ int Cycle::run() {
         if (!why.empty()) {
             Step s("rollback", target);
             spdlog::error("release {} is unhealthy: {}; rolling back", target.substr(0, 12), why);
-            state_.bad = {{target, ref_oid_}};
+            state_.bad = {target};
             if (!live.empty()) {
                 std::string e2;
                 if (!publish(live, live_target, e2)) spdlog::error("{}", e2);
@@ -428,7 +426,7 @@ int Cycle::rollback(const std::string& to) {
         }
     }
     // Polls would redeploy the ref's commit at once; it stays bad until the ref moves.
-    state_.bad = {{live, ""}};
+    state_.bad = {live};
     state_.previous = live;
     state_.deployed = target;
     add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, state_.ref, "rollback", "by hand, from " + live.substr(0, 12)});

@@ -33,7 +33,6 @@ void trust_system_cas(const std::string& url) {
 
 struct Callbacks {
     const GitAuth* auth;
-    std::string* error;
     std::string url;
     int attempts = 0;
 };
@@ -177,7 +176,7 @@ int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<
     auto remote = open_remote(url, error);
     if (!remote) return -1;
     git_remote* raw = remote.get();
-    Callbacks cb{&auth, &error, url};
+    Callbacks cb{&auth, url};
     git_remote_callbacks callbacks = make_callbacks(cb);
     if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
         error = last_error(("cannot reach " + redact_url(url)).c_str());
@@ -202,7 +201,7 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
     auto remote = open_remote(url, error);
     if (!remote) return -1;
     git_remote* raw = remote.get();
-    Callbacks cb{&auth, &error, url};
+    Callbacks cb{&auth, url};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

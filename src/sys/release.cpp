@@ -24,6 +24,15 @@ static std::string parent_of(const std::string& p) {
     return s == 0 ? "/" : s == std::string::npos ? "." : p.substr(0, s);
 }
 
+// A rename is durable once its directory is synced.
+static void fsync_dir(const std::string& dir) {
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
 int write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error) {
     std::string tmp = path + ".tmp-huddle";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -46,11 +55,7 @@ int write_file_atomic(const std::string& path, const std::string& content, unsig
         error = path + ": " + std::strerror(errno);
         return -1;
     }
-    int dfd = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    fsync_dir(parent_of(path));
     return 0;
 }
 
@@ -73,11 +78,7 @@ int switch_link(const std::string& link, const std::string& target, std::string&
         ::unlink(tmp.c_str());
         return -1;
     }
-    int dfd = ::open(parent_of(link).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    fsync_dir(parent_of(link));
     return 0;
 }
 

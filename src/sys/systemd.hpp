@@ -80,7 +80,6 @@ public:
     // Start/restart one unit and wait for its job; "" on success, else why not.
     std::string start_and_wait(const std::string& unit, bool restart, usec_t timeout);
 
-    sd_bus* bus() { return bus_.get(); }
 
 private:
     struct Pending {

@@ -67,7 +67,7 @@ TEST_CASE("state: round trip and bad commits") {
     s.deployed = "abc";
     s.previous = "def";
     s.ref = "refs/heads/main";
-    s.bad = {{"bad1", "bad1"}};
+    s.bad = {"bad1"};
     add_history(s, {1700000000, "abc", "refs/heads/main", "deployed", ""});
     std::string err;
     auto back = state_from_json(state_to_json(s), err);
