@@ -80,9 +80,17 @@ wait_for() {
 prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
 active() { [ "$(prop "$1" ActiveState)" = active ]; }
 loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
-# grep -q would exit at the first match and, under pipefail, the journalctl it
-# cut off would fail the pipeline: read everything.
-journal_has() { ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -F -- "$1" >/dev/null; }
+# journald writes what it receives asynchronously, so a line logged just now
+# may not be readable yet: poll for up to 10s. (grep -q would exit at the first
+# match and, under pipefail, the journalctl it cut off would fail the
+# pipeline: read everything.)
+journal_has() {
+  local deadline=$((SECONDS + 10))
+  until ct journalctl --no-pager "${@:2}" 2>/dev/null | grep -F -- "$1" >/dev/null; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
 
 # Test bookkeeping shared by the suites: each ends with "N passed, N failed".
 passed=0
