@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/known_hosts.hpp"
 #include "fs.hpp"
 
 namespace huddle::sys {
@@ -36,24 +37,6 @@ struct Callbacks {
     std::string url;
     int attempts = 0;
 };
-
-std::string base64_decode(const std::string& in) {
-    static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned val = 0;
-    int bits = -8;
-    for (char c : in) {
-        size_t p = chars.find(c);
-        if (p == std::string::npos) break;
-        val = (val << 6) | static_cast<unsigned>(p);
-        bits += 6;
-        if (bits >= 0) {
-            out.push_back(static_cast<char>((val >> bits) & 0xff));
-            bits -= 8;
-        }
-    }
-    return out;
-}
 
 // The port an ssh URL names (ssh://host:PORT/...), or 22.
 int ssh_port(const std::string& url) {
@@ -88,28 +71,12 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
     int port = ssh_port(cb->url);
     std::string names = port == 22 ? std::string(host) : "[" + std::string(host) + "]:" + std::to_string(port);
     ReadResult r = read_file(known, 4 * 1024 * 1024);
-    bool host_listed = false;
-    if (r.text) {
-        size_t pos = 0;
-        const std::string& t = *r.text;
-        while (pos < t.size()) {
-            size_t end = t.find('\n', pos);
-            if (end == std::string::npos) end = t.size();
-            std::string line = t.substr(pos, end - pos);
-            pos = end + 1;
-            if (line.empty() || line[0] == '#') continue;
-            size_t a = line.find(' '), b = line.find(' ', a + 1);
-            if (a == std::string::npos || b == std::string::npos) continue;
-            std::string hosts = "," + line.substr(0, a) + ",";
-            if (hosts.find("," + names + ",") == std::string::npos) continue;
-            host_listed = true;
-            size_t c = line.find(' ', b + 1);
-            if (base64_decode(line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1)) == key) return 0;
-        }
-    }
+    auto verdict = r.text ? check_host_key(*r.text, names, key) : HostKeyVerdict::not_listed;
+    if (verdict == HostKeyVerdict::match) return 0;
     std::string msg = !r.text ? "no known hosts file " + known + "; add the server's key to it (ssh-keyscan)"
-                      : host_listed ? "the host key of " + names + " does not match " + known + "; refusing to connect"
-                                    : names + " is not in " + known + "; add its key (ssh-keyscan) after checking it";
+                      : verdict == HostKeyVerdict::revoked  ? "the host key of " + names + " is marked @revoked in " + known + "; refusing to connect"
+                      : verdict == HostKeyVerdict::mismatch ? "the host key of " + names + " does not match " + known + "; refusing to connect"
+                                                                  : names + " is not in " + known + "; add its key (ssh-keyscan) after checking it";
     git_error_set_str(GIT_ERROR_SSH, msg.c_str());
     return GIT_ECERTIFICATE;
 }

@@ -20,7 +20,7 @@ ct_boot() {
     mountpoint -q /run/systemd/nspawn || mount -t tmpfs tmpfs /run/systemd/nspawn
   fi
   systemd-nspawn -D "$CT_DIR/root" --register=no --keep-unit --link-journal=no \
-    --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M huddle-test -b >>"$CT_DIR/console.log" 2>&1 &
+    --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M "${CT_MACHINE:-huddle-test}" -b >>"$CT_DIR/console.log" 2>&1 &
   CT_NSPAWN=$!
   local deadline=$((SECONDS + 120)) state=""
   while [ $SECONDS -lt $deadline ]; do

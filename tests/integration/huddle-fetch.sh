@@ -28,6 +28,10 @@ deploy() { ct huddlectl deploy "$1" >/dev/null 2>&1; echo $?; }
 app_config() {  # NAME URL [extra lines]
   printf '[repository]\nremote path = %s\n[timing]\nminimum = 1h\n[application]\nstart = ./run\n[deploy]\nsettle = 1s\n%s\n' "$2" "${3:-}"
 }
+# /srv/www: git http-backend as a CGI, for the HTTP(S) servers.
+www_setup() {
+  ct sh -c 'mkdir -p /srv/www/cgi-bin && printf "#!/bin/sh\n# http.server runs CGI as nobody: trust the repositories anyway.\nexport GIT_PROJECT_ROOT=/srv/git GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*\nexec /usr/lib/git-core/git-http-backend\n" > /srv/www/cgi-bin/git && chmod +x /srv/www/cgi-bin/git'
+}
 wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
 
 setup() {
@@ -165,7 +169,7 @@ t_git_daemon_and_http() {
   new_repo gd
   new_repo hb
   ct systemd-run -q --unit=test-git-daemon git daemon --reuseaddr --export-all --base-path=/srv/git --listen=127.0.0.1 --port=9418
-  ct sh -c 'mkdir -p /srv/www/cgi-bin && printf "#!/bin/sh\n# http.server runs CGI as nobody: trust the repositories anyway.\nexport GIT_PROJECT_ROOT=/srv/git GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*\nexec /usr/lib/git-core/git-http-backend\n" > /srv/www/cgi-bin/git && chmod +x /srv/www/cgi-bin/git'
+  www_setup
   ct systemd-run -q --unit=test-git-http -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
   wait_for "git daemon" 10 ct git ls-remote git://127.0.0.1/gd.git || return 1
   wait_for "http backend" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
@@ -188,6 +192,7 @@ t_git_daemon_and_http() {
 }
 
 t_tls_and_ssh_are_verified() {
+  www_setup
   new_repo hs
   new_repo sh
   # HTTPS with a self-signed certificate: refused.
@@ -228,10 +233,126 @@ PY'
   sleep 1; wait_units sh || return 1
   rc=$(deploy sh)
   [ "$rc" = 0 ] && [ "$(live_commit sh)" = "$(head_of sh)" ] || fail "ssh deploy with the right host key: exit $rc" || return 1
+  # Hashed entries, as `ssh-keygen -H` (or HashKnownHosts) writes them.
+  ct ssh-keygen -q -H -f /etc/huddle/known_hosts_good >/dev/null 2>&1
+  ct grep -q '^|1|' /etc/huddle/known_hosts_good || fail "known hosts not hashed (test broken)" || return 1
+  commit_push sh 2
+  rc=$(deploy sh)
+  [ "$rc" = 0 ] && [ "$(live_commit sh)" = "$(head_of sh)" ] || fail "ssh deploy with a hashed known hosts entry: exit $rc" || return 1
   local secret; secret=$(ct sed -n 2p /etc/huddle/credentials/sshkey)
   [ -n "$secret" ] || fail "cannot read the key (test broken)" || return 1
   [ "$(ct journalctl -o cat --no-pager | grep -cF -- "$secret")" = 0 ] || fail "the private key reached the journal" || return 1
   [ -z "$(ct grep -rlF -- "$secret" /var/lib/huddle)" ] || fail "the private key reached huddle's files" || return 1
+}
+
+# A private HTTPS remote: a certificate from a CA the machine trusts, and
+# Basic authentication with a token from a credential file.
+t_https_token() {
+  www_setup
+  new_repo pv
+  ct sh -c 'mkdir -p /srv/pki && cd /srv/pki && rm -f * &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj "/CN=huddle test CA" -days 2 2>/dev/null &&
+    openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null &&
+    printf "subjectAltName=DNS:localhost\n" > ext && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null &&
+    cp ca.crt /usr/local/share/ca-certificates/huddle-test-ca.crt && update-ca-certificates >/dev/null 2>&1 &&
+    cat > /srv/www/auth.py <<PY
+import base64, http.server, ssl
+WANT = "Basic " + base64.b64encode(b"deploy:s3cr3t-t0ken-4711").decode()
+class H(http.server.CGIHTTPRequestHandler):
+    have_fork = False  # a forked CGI would write past TLS
+    def _ok(self):
+        if self.headers.get("Authorization") == WANT:
+            return True
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Basic realm=git")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+    def do_GET(self):
+        if self._ok(): super().do_GET()
+    def do_POST(self):
+        if self._ok(): super().do_POST()
+s = http.server.HTTPServer(("127.0.0.1", 8444), H)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain("/srv/pki/srv.crt", "/srv/pki/srv.key")
+s.socket = c.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY'
+  ct systemd-run -q --unit=test-git-auth -p WorkingDirectory=/srv/www python3 /srv/www/auth.py
+  wait_for "authenticating https server" 10 ct sh -c 'curl -s -o /dev/null -w "%{http_code}" https://localhost:8444/ | grep -q 401' || return 1
+  # Without a credential: refused by the server, nothing deployed.
+  app_config pv https://localhost:8444/cgi-bin/git/pv.git | put pv.ini
+  wait_units pv || return 1
+  local rc; rc=$(deploy pv)
+  [ "$rc" = 3 ] || fail "no credential: exit $rc, not 3" || return 1
+  journal_has "authentication" -u huddle@pv || fail "the journal does not say authentication failed" || return 1
+  ct test -e /var/lib/huddle/pv/current && fail "deployed without a credential" && return 1
+  # With the token: deployed.
+  ct sh -c 'mkdir -p -m 0700 /etc/huddle/credentials && umask 077 && echo deploy:s3cr3t-t0ken-4711 > /etc/huddle/credentials/pv-token'
+  app_config pv https://localhost:8444/cgi-bin/git/pv.git | sed 's|^remote path.*|&\ncredential = pv-token|' | put pv.ini
+  sleep 1; wait_units pv || return 1
+  rc=$(deploy pv)
+  [ "$rc" = 0 ] && [ "$(live_commit pv)" = "$(head_of pv)" ] || fail "https deploy with a token: exit $rc" || return 1
+  commit_push pv 2
+  rc=$(deploy pv)
+  [ "$rc" = 0 ] && [ "$(live_commit pv)" = "$(head_of pv)" ] || fail "https redeploy with a token: exit $rc" || return 1
+  [ "$(ct journalctl -o cat --no-pager | grep -cF s3cr3t-t0ken-4711)" = 0 ] || fail "the token reached the journal" || return 1
+  [ -z "$(ct grep -rlF s3cr3t-t0ken-4711 /var/lib/huddle /run/huddle 2>/dev/null)" ] || fail "the token reached huddle's files" || return 1
+}
+
+# A server that answers the ref advertisement, then stalls in the middle of
+# sending the pack: the fetch unit's start timeout ends the attempt, the
+# running release is untouched, and the poll after the fault deploys.
+t_stall_mid_transfer() {
+  www_setup
+  new_repo st
+  ct sh -c 'cat > /srv/www/stall.py' <<'PY'
+import http.client, http.server, os, time
+class Proxy(http.server.BaseHTTPRequestHandler):
+    def relay(self, body=None):
+        up = http.client.HTTPConnection("127.0.0.1", 8080)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        up.request(self.command, self.path, body=body, headers=hdrs)
+        r = up.getresponse()
+        data = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "POST" and os.path.exists("/srv/www/stall"):
+            self.wfile.write(data[: len(data) // 3])
+            self.wfile.flush()
+            time.sleep(3600)
+        self.wfile.write(data)
+    def do_GET(self):
+        self.relay()
+    def do_POST(self):
+        self.relay(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+http.server.ThreadingHTTPServer(("127.0.0.1", 8081), Proxy).serve_forever()
+PY
+  active test-git-http2.service || ct systemd-run -q --unit=test-git-http3 -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  ct systemd-run -q --unit=test-git-stall python3 /srv/www/stall.py
+  wait_for "stalling proxy" 10 ct git ls-remote http://127.0.0.1:8081/cgi-bin/git/st.git || return 1
+  app_config st http://127.0.0.1:8081/cgi-bin/git/st.git | put st.ini
+  wait_units st || return 1
+  [ "$(deploy st)" = 0 ] || fail "first deploy through the proxy failed" || return 1
+  local good pid; good=$(live_commit st); pid=$(prop huddle@st.service MainPID)
+  ct mkdir -p /run/systemd/system/huddle-fetch@st.service.d
+  printf '[Service]\nTimeoutStartSec=6\n' | ct sh -c 'cat > /run/systemd/system/huddle-fetch@st.service.d/test.conf'
+  ct systemctl daemon-reload
+  ct touch /srv/www/stall
+  # Enough data that the pack is sent in more than one piece.
+  commit_push st 2 "head -c 300000 /dev/urandom > blob && git add blob"
+  local rc; rc=$(deploy st)
+  [ "$rc" != 0 ] || fail "a stalled transfer reported success" || return 1
+  [ "$(live_commit st)" = "$good" ] || fail "the release changed during a stalled transfer" || return 1
+  [ "$(prop huddle@st.service MainPID)" = "$pid" ] || fail "the app was restarted by a stalled transfer" || return 1
+  journal_has "timed out" -u huddle-fetch@st.service || fail "the journal does not say the fetch timed out" || return 1
+  ct rm /srv/www/stall
+  rc=$(deploy st)
+  [ "$rc" = 0 ] && [ "$(live_commit st)" = "$(head_of st)" ] || fail "no deploy after the stall healed: exit $rc" || return 1
 }
 
 t_apps_are_independent() {
@@ -374,6 +495,8 @@ run_test "a stopped app is not started by a deploy" t_stopped_app_stays_stopped
 run_test "a local path that is not huddle's is refused, untouched" t_foreign_local_path_refused
 run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_daemon_and_http
 run_test "self-signed TLS and a wrong SSH host key are refused; the right key deploys" t_tls_and_ssh_are_verified
+run_test "a private HTTPS remote with a token deploys; no token, no deploy; the token is in no log or file" t_https_token
+run_test "a server stalling mid-transfer is ended by the unit's timeout; the next poll deploys" t_stall_mid_transfer
 run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app
