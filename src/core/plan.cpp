@@ -135,6 +135,9 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         argv.push_back(c.name);
         pr.push_back(exec("ExecStart", argv));
         pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
+        // Polls and `huddlectl deploy` may start it often; a start limit
+        // would silently stop deploys.
+        pr.push_back(t("StartLimitIntervalUSec", 0));
         p.units.push_back(std::move(u));
     }
 
@@ -161,6 +164,7 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         argv.push_back(c.name);
         svc.properties.push_back(exec("ExecStart", argv));
         svc.properties.push_back(t("TimeoutStartUSec", 5 * 60 * kUsecPerSec));
+        svc.properties.push_back(t("StartLimitIntervalUSec", 0));
         p.units.push_back(std::move(svc));
     }
     for (auto& u : p.units) stamp_fingerprint(u);

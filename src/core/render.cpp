@@ -47,6 +47,7 @@ const std::map<std::string, FileKey>& file_keys() {
         {"Wants", {"Unit", "Wants"}},
         {"After", {"Unit", "After"}},
         {"Conditions", {"Unit", ""}},
+        {"StartLimitIntervalUSec", {"Unit", "StartLimitIntervalSec"}},
         {"Slice", {"Service", "Slice"}},
         {"Type", {"Service", "Type"}},
         {"ExecStart", {"Service", "ExecStart"}},

@@ -1,6 +1,7 @@
 #include "deploy.hpp"
 
 #include <arpa/inet.h>
+#include <sys/xattr.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +37,8 @@ std::string exit_meaning(int code) {
 }
 
 namespace {
+// Marks a release that is exactly its commit's tree, never written by a step.
+constexpr const char* kVerbatim = "user.huddle.verbatim";
 
 usec_t now_usec() {
     struct timespec ts {};
@@ -177,15 +180,24 @@ bool Cycle::prepare_release(const std::string& commit, std::string& release) {
     remove_tree(tmp);  // what a killed cycle left half done
     std::string err;
     auto repo = GitRepo::open_or_init(dir_ + "/repo", err);
+    bool steps = !c_.deploy.build.empty() || !c_.deploy.verify.empty();
     {
         Step s("checkout", commit);
-        if (!repo || repo->checkout(commit, tmp, err) < 0) {
+        // A release no step has written holds exactly its commit's tree:
+        // the new one can share its unchanged files (see GitRepo::checkout).
+        std::string base = state_.deployed, base_dir = releases_ + "/" + state_.deployed;
+        if (steps || base.empty() || ::getxattr(base_dir.c_str(), kVerbatim, nullptr, 0) < 0) base.clear();
+        size_t linked = 0;
+        if (!repo || repo->checkout(commit, tmp, err, base, base_dir, &linked) < 0) {
             spdlog::error("{}", err);
+            remove_tree(tmp);
             return false;
         }
-        spdlog::info("checked out {} into {}", commit.substr(0, 12), release);
+        if (linked)
+            spdlog::info("checked out {} into {} ({} unchanged files shared with {})", commit.substr(0, 12), release, linked, base.substr(0, 12));
+        else
+            spdlog::info("checked out {} into {}", commit.substr(0, 12), release);
     }
-    bool steps = !c_.deploy.build.empty() || !c_.deploy.verify.empty();
     unsigned uid = 0, gid = 0;
     std::string home;
     // Build steps write into the release as the app's user; without steps it
@@ -200,8 +212,14 @@ bool Cycle::prepare_release(const std::string& commit, std::string& release) {
         release.clear();
         return false;
     }
-    // Read-only to the app from here on; then it appears, complete, in one rename.
-    if (chown_tree(tmp, 0, 0, true, err) < 0 || ::rename(tmp.c_str(), release.c_str()) < 0) {
+    // Read-only to the app from here on (a plain checkout is root's and not
+    // writable by others already); then it appears, complete, in one rename.
+    if (steps && chown_tree(tmp, 0, 0, true, err) < 0) {
+        spdlog::error("cannot finish the release {}: {}", release, err);
+        return false;
+    }
+    if (!steps) ::setxattr(tmp.c_str(), kVerbatim, "1", 1, 0);  // without it, the next checkout writes every file
+    if (::rename(tmp.c_str(), release.c_str()) < 0) {
         spdlog::error("cannot finish the release {}: {}", release, err.empty() ? std::strerror(errno) : err);
         return false;
     }

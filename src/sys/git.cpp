@@ -2,8 +2,14 @@
 
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <optional>
+#include <unordered_set>
 
 #include "core/known_hosts.hpp"
 #include "fs.hpp"
@@ -192,29 +198,106 @@ bool GitRepo::has_commit(const std::string& hex) {
     return true;
 }
 
-int GitRepo::checkout(const std::string& hex, const std::string& dir, std::string& error) {
+namespace {
+
+using TreePtr = std::unique_ptr<git_tree, decltype(&git_tree_free)>;
+
+TreePtr commit_tree(git_repository* repo, const std::string& hex) {
     git_oid oid;
     git_commit* commit = nullptr;
-    if (git_oid_fromstr(&oid, hex.c_str()) < 0 || git_commit_lookup(&commit, repo_.get(), &oid) < 0) {
+    git_tree* tree = nullptr;
+    if (git_oid_fromstr(&oid, hex.c_str()) == 0 && git_commit_lookup(&commit, repo, &oid) == 0) {
+        git_commit_tree(&tree, commit);
+        git_commit_free(commit);
+    }
+    return TreePtr(tree, git_tree_free);
+}
+
+// The paths of `tree` that differ from `base`, or nullopt when a
+// .gitattributes file changed (filters could then change any file).
+std::optional<std::unordered_set<std::string>> changed_paths(git_repository* repo, git_tree* base, git_tree* tree) {
+    git_diff* diff = nullptr;
+    git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+    opts.flags |= GIT_DIFF_INCLUDE_TYPECHANGE;
+    if (git_diff_tree_to_tree(&diff, repo, base, tree, &opts) < 0) return std::nullopt;
+    std::unordered_set<std::string> out;
+    bool attributes = false;
+    for (size_t i = 0, n = git_diff_num_deltas(diff); i < n; ++i) {
+        const git_diff_delta* d = git_diff_get_delta(diff, i);
+        for (const char* p : {d->old_file.path, d->new_file.path}) {
+            std::string_view path(p ? p : "");
+            if (path == ".gitattributes" || path.ends_with("/.gitattributes")) attributes = true;
+        }
+        if (d->status != GIT_DELTA_DELETED) out.insert(d->new_file.path);
+    }
+    git_diff_free(diff);
+    if (attributes) return std::nullopt;
+    return out;
+}
+
+struct LinkWalk {
+    const std::unordered_set<std::string>* changed;
+    std::vector<std::string> to_write;
+    std::string base, dir;
+    size_t linked = 0;
+    int error = 0;
+};
+
+int link_entry(const char* root, const git_tree_entry* e, void* payload) {
+    auto* w = static_cast<LinkWalk*>(payload);
+    std::string path = std::string(root) + git_tree_entry_name(e);
+    git_filemode_t mode = git_tree_entry_filemode(e);
+    if (mode == GIT_FILEMODE_TREE) {
+        if (::mkdir((w->dir + "/" + path).c_str(), 0755) < 0 && errno != EEXIST) w->error = errno;
+        return w->error ? -1 : 0;
+    }
+    bool plain = mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE || mode == GIT_FILEMODE_LINK;
+    if (plain && !w->changed->count(path) && ::link((w->base + "/" + path).c_str(), (w->dir + "/" + path).c_str()) == 0) {
+        w->linked++;
+        return 0;
+    }
+    w->to_write.push_back(path);
+    return 0;
+}
+
+}  // namespace
+
+int GitRepo::checkout(const std::string& hex, const std::string& dir, std::string& error, const std::string& base_oid,
+                      const std::string& base_dir, size_t* linked) {
+    TreePtr tree = commit_tree(repo_.get(), hex);
+    if (!tree) {
         error = last_error(("commit " + hex + " is not in the repository").c_str());
         return -1;
     }
-    git_tree* tree = nullptr;
-    int r = git_commit_tree(&tree, commit);
-    git_commit_free(commit);
-    if (r < 0) {
-        error = last_error("cannot read the commit's tree");
-        return -1;
-    }
+    if (linked) *linked = 0;
     git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
     opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
     opts.target_directory = dir.c_str();
-    r = git_checkout_tree(repo_.get(), reinterpret_cast<git_object*>(tree), &opts);
-    git_tree_free(tree);
-    if (r < 0) {
+    // Creating a file costs tens of times more than linking one, and a
+    // deploy usually changes a few files of many.
+    TreePtr base = base_oid.empty() ? TreePtr(nullptr, git_tree_free) : commit_tree(repo_.get(), base_oid);
+    std::optional<std::unordered_set<std::string>> changed;
+    if (base) changed = changed_paths(repo_.get(), base.get(), tree.get());
+    std::vector<char*> paths;
+    LinkWalk walk{changed ? &*changed : nullptr, {}, base_dir, dir};
+    if (changed && ::mkdir(dir.c_str(), 0755) == 0) {
+        if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, link_entry, &walk) < 0 || walk.error) {
+            error = "cannot link files of " + base_dir + " into " + dir + ": " + std::strerror(walk.error ? walk.error : EIO);
+            return -1;
+        }
+        if (walk.to_write.empty()) {
+            if (linked) *linked = walk.linked;
+            return 0;  // an empty array would mean every path to libgit2
+        }
+        for (auto& p : walk.to_write) paths.push_back(p.data());
+        opts.paths = {paths.data(), paths.size()};
+        opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+    }
+    if (git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &opts) < 0) {
         error = last_error(("checkout into " + dir + " failed").c_str());
         return -1;
     }
+    if (linked) *linked = walk.linked;
     return 0;
 }
 

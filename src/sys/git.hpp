@@ -33,8 +33,12 @@ public:
     // Fetch one ref's objects; the commit becomes reachable from refs/huddle/fetched.
     int fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error);
     bool has_commit(const std::string& oid);
-    // Write the commit's tree into dir (which must not exist yet).
-    int checkout(const std::string& oid, const std::string& dir, std::string& error);
+    // Write the commit's tree into dir (which must not exist yet). With a
+    // base (a commit and the directory holding exactly its tree, never
+    // written since), files the two trees share become hard links into the
+    // base and only the others are written. *linked counts the links.
+    int checkout(const std::string& oid, const std::string& dir, std::string& error, const std::string& base_oid = "",
+                 const std::string& base_dir = "", size_t* linked = nullptr);
 
 private:
     explicit GitRepo(git_repository* r) : repo_(r) {}

@@ -19,6 +19,24 @@ usec_t now_usec() {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
 }
+
+// As execvp would, but in the parent, against the step's own PATH, so that
+// "not found" is a message rather than exit status 127.
+std::string resolve_program(const std::string& name, const std::vector<std::string>& env) {
+    if (name.find('/') != std::string::npos) return name;
+    std::string path = "/usr/local/bin:/usr/bin:/bin";
+    for (const auto& e : env)
+        if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+    size_t start = 0;
+    while (start <= path.size()) {
+        size_t end = path.find(':', start);
+        if (end == std::string::npos) end = path.size();
+        std::string candidate = path.substr(start, end - start) + "/" + name;
+        if (end > start && access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return "";
+}
 }  // namespace
 
 std::string RunResult::describe() const {
@@ -58,8 +76,18 @@ RunResult run_process(const RunSpec& spec, const std::function<void(const std::s
         res.error = std::string("pipe: ") + std::strerror(errno);
         return res;
     }
+    if (spec.argv.empty()) {
+        res.error = "no command";
+        return res;
+    }
+    std::string program = resolve_program(spec.argv[0], spec.env);
+    if (program.empty()) {
+        res.error = "'" + spec.argv[0] + "' is not in PATH; give its full path";
+        return res;
+    }
     std::vector<char*> argv, envp;
-    for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (size_t i = 1; i < spec.argv.size(); ++i) argv.push_back(const_cast<char*>(spec.argv[i].c_str()));
     argv.push_back(nullptr);
     for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);

@@ -19,7 +19,8 @@ ct_boot() {
     mkdir -p /run/systemd/nspawn
     mountpoint -q /run/systemd/nspawn || mount -t tmpfs tmpfs /run/systemd/nspawn
   fi
-  systemd-nspawn -D "$CT_DIR/root" --register=no --keep-unit --link-journal=no \
+  # shellcheck disable=SC2086  # CT_NSPAWN_ARGS: extra options, e.g. --bind=
+  systemd-nspawn -D "$CT_DIR/root" ${CT_NSPAWN_ARGS:-} --register=no --keep-unit --link-journal=no \
     --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M "${CT_MACHINE:-huddle-test}" -b >>"$CT_DIR/console.log" 2>&1 &
   CT_NSPAWN=$!
   local deadline=$((SECONDS + 120)) state=""

@@ -115,7 +115,8 @@ t_verify_fails() {
 
 t_unhealthy_rolls_back() {
   new_repo sick
-  app_config sick file:///srv/git/sick.git 'health command = /bin/sh -c "test ! -f nohealth"' | put sick.ini
+  # A bare program name in the health command is looked up in PATH.
+  app_config sick file:///srv/git/sick.git 'health command = sh -c "test ! -f nohealth"' | put sick.ini
   wait_units sick || return 1
   [ "$(deploy sick)" = 0 ] || return 1
   local good rc; good=$(live_commit sick)
@@ -355,6 +356,39 @@ PY
   [ "$rc" = 0 ] && [ "$(live_commit st)" = "$(head_of st)" ] || fail "no deploy after the stall healed: exit $rc" || return 1
 }
 
+# A release shares the files it has in common with the one before (hard
+# links); each must still be exactly its own commit, and the old one intact.
+t_releases_share_unchanged_files() {
+  new_repo ln
+  ct sh -c 'cat > /srv/manifest.sh' <<'SH'
+# manifest DIR: every path with its type, executable bit, link target and checksum
+cd "$1" && find . -mindepth 1 \( -type l -printf '%P l %l\n' \) -o \( -type d -printf '%P d\n' \) \
+  -o \( -type f -perm /111 -printf '%P x\n' \) -o \( -type f -printf '%P f\n' \) | sort
+find . -type f -exec md5sum {} + | sort
+SH
+  same_as_commit() {  # COMMIT
+    ct sh -c "rm -rf /tmp/arch && mkdir /tmp/arch && git -C /srv/git/ln.git archive $1 | tar -x -C /tmp/arch &&
+      sh /srv/manifest.sh /tmp/arch > /tmp/m1 && sh /srv/manifest.sh /var/lib/huddle/ln/releases/$1 > /tmp/m2 && diff /tmp/m1 /tmp/m2"
+  }
+  ct sh -c "cd /srv/src/ln && mkdir -p d e && echo a > d/a && echo b > d/b && echo c > c && echo k > e/keep && ln -s d/a sl &&
+    $G add -A && $G commit -qm files && git push -q origin HEAD:main"
+  app_config ln file:///srv/git/ln.git | put ln.ini
+  wait_units ln || return 1
+  [ "$(deploy ln)" = 0 ] || fail "first deploy failed" || return 1
+  local old new; old=$(live_commit ln)
+  ct sh -c "cd /srv/src/ln && echo a2 > d/a && git rm -q d/b && echo new > d/new && chmod +x c && rm sl && ln -s c sl && git rm -rq e &&
+    $G add -A && $G commit -qm change && git push -q origin HEAD:main"
+  [ "$(deploy ln)" = 0 ] || fail "second deploy failed" || return 1
+  new=$(live_commit ln)
+  [ "$new" = "$(head_of ln)" ] || fail "not deployed" || return 1
+  same_as_commit "$new" || fail "the new release is not exactly its commit" || return 1
+  same_as_commit "$old" || fail "the previous release changed" || return 1
+  [ "$(ct stat -c %h "/var/lib/huddle/ln/releases/$new/run")" -ge 2 ] || fail "an unchanged file was not shared" || return 1
+  [ "$(ct stat -c %h "/var/lib/huddle/ln/releases/$new/d/a")" = 1 ] || fail "a changed file is shared" || return 1
+  journal_has "unchanged files shared with ${old:0:12}" -u huddle@ln || fail "the journal does not say files were shared" || return 1
+  active huddle@ln.service || fail "the app is not running" || return 1
+}
+
 t_apps_are_independent() {
   local pw rc1 rc2
   pw=$(prop huddle@web.service MainPID)
@@ -497,6 +531,7 @@ run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_dae
 run_test "self-signed TLS and a wrong SSH host key are refused; the right key deploys" t_tls_and_ssh_are_verified
 run_test "a private HTTPS remote with a token deploys; no token, no deploy; the token is in no log or file" t_https_token
 run_test "a server stalling mid-transfer is ended by the unit's timeout; the next poll deploys" t_stall_mid_transfer
+run_test "a release shares unchanged files with the previous one, and each is exactly its commit" t_releases_share_unchanged_files
 run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app

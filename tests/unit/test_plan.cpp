@@ -82,6 +82,9 @@ TEST_CASE("plan: [repository] only makes a poller and no app unit") {
     CHECK(exec[0].path == "/usr/bin/huddle-fetch");
     CHECK(exec[0].argv == std::vector<std::string>{"/usr/bin/huddle-fetch", "web"});
     CHECK(std::get<std::vector<std::string>>(prop(*f, "After")->value) == std::vector<std::string>{"network-online.target"});
+    // Deploys and `huddlectl deploy` start it often: no start limit.
+    REQUIRE(prop(*f, "StartLimitIntervalUSec"));
+    CHECK(std::get<uint64_t>(prop(*f, "StartLimitIntervalUSec")->value) == 0);
 }
 
 TEST_CASE("plan: [application] makes the app service") {
