@@ -330,6 +330,9 @@ int Cycle::run() {
     }
     ref_ = w.ref;
     std::string target = c_.repo.commit.empty() ? w.oid : c_.repo.commit;
+    // A pin may be an abbreviation; the release is named by the full id.
+    if (!c_.repo.commit.empty())
+        if (std::string full = repo->resolve_commit(target); !full.empty()) target = full;
     // The common case on every machine, every few minutes: nothing to do,
     // and nothing written.
     if (!target.empty() && (target == live || live.rfind(target, 0) == 0)) return kFetchOk;
@@ -346,11 +349,12 @@ int Cycle::run() {
         spdlog::info("fetched {} ({})", w.ref, target.substr(0, 12));
     }
     if (!c_.repo.commit.empty()) {
-        // A pin may be an abbreviation; the release is named by the full id.
-        if (!repo->has_commit(target)) {
+        std::string full = repo->resolve_commit(target);
+        if (full.empty()) {
             spdlog::error("pinned commit {} is not on {}; the running release is untouched", target, w.ref);
             return kFetchTemporary;
         }
+        target = full;
     }
     std::string release;
     if (!prepare_release(target, release)) return fail_rejected(target, "build or verify failed");

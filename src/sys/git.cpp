@@ -189,14 +189,17 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
     return 0;
 }
 
-bool GitRepo::has_commit(const std::string& hex) {
+std::string GitRepo::resolve_commit(const std::string& hex) {
     git_oid oid;
-    if (git_oid_fromstr(&oid, hex.c_str()) < 0) return false;
+    if (hex.empty() || git_oid_fromstrn(&oid, hex.c_str(), hex.size()) < 0) return "";
     git_commit* c = nullptr;
-    if (git_commit_lookup(&c, repo_.get(), &oid) < 0) return false;
+    if (git_commit_lookup_prefix(&c, repo_.get(), &oid, hex.size()) < 0) return "";
+    std::string full = git_oid_tostr_s(git_commit_id(c));
     git_commit_free(c);
-    return true;
+    return full;
 }
+
+bool GitRepo::has_commit(const std::string& hex) { return !resolve_commit(hex).empty(); }
 
 namespace {
 

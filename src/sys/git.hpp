@@ -33,6 +33,8 @@ public:
     // Fetch one ref's objects; the commit becomes reachable from refs/huddle/fetched.
     int fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error);
     bool has_commit(const std::string& oid);
+    // The full id of the commit a (possibly abbreviated) id names, or "".
+    std::string resolve_commit(const std::string& oid);
     // Write the commit's tree into dir (which must not exist yet). With a
     // base (a commit and the directory holding exactly its tree, never
     // written since), files the two trees share become hard links into the

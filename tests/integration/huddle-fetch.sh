@@ -87,7 +87,8 @@ t_tag_glob_and_pin() {
   [ "$(deploy tagged)" = 0 ] || fail "tag deploy failed" || return 1
   [ "$(live_commit tagged)" = "$(ct git -C /srv/src/tagged rev-parse 'release-10^{commit}')" ] || fail "release-10 not picked" || return 1
   local pin; pin=$(ct git -C /srv/src/tagged rev-parse 'release-9^{commit}')
-  app_config tagged file:///srv/git/tagged.git | sed "s/^remote path.*/&\ncommit = $pin/" | put tagged.ini
+  # Abbreviated, as people copy them from git log --oneline; deployed by its full id.
+  app_config tagged file:///srv/git/tagged.git | sed "s/^remote path.*/&\ncommit = ${pin:0:10}/" | put tagged.ini
   sleep 1; wait_units tagged || return 1
   [ "$(deploy tagged)" = 0 ] || fail "pinned deploy failed" || return 1
   [ "$(live_commit tagged)" = "$pin" ] || fail "pin not deployed" || return 1
