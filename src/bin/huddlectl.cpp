@@ -202,7 +202,9 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
             auto us = sd->unit_status(app_unit_name(app));
             state = !a.result.config ? "config-error" : !a.result.config->app ? "files-only" : us.loaded ? us.active_state : "not-loaded";
             auto fetch = fetch_unit_name(app);
-            if (auto t = sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainExitTimestamp", 't'); t && *t > 0) {
+            if (sd->unit_status(fetch).active_state == "activating") {
+                last_result = "polling now";  // its timestamps are reset until it ends
+            } else if (auto t = sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainExitTimestamp", 't'); t && *t > 0) {
                 last_poll = *t / 1000000;
                 last_result = sys::exit_meaning(static_cast<int>(sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(-1)));
             }
@@ -232,7 +234,10 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
         std::fprintf(stderr, "huddlectl: no config for %s in the search path\n", args[0].c_str());
         return cli::kConfigError;
     }
-    if (!sd) std::fprintf(stderr, "huddlectl: %s (unit states unknown)\n", err.c_str());
+    if (!sd) {
+        std::fprintf(stderr, "huddlectl: %s (unit states unknown)\n", err.c_str());
+        return cli::kSystemError;
+    }
     return cli::kOk;
 }
 

@@ -26,6 +26,10 @@ std::vector<std::string> search_path(const std::vector<std::string>& override_di
 
 static LoadedApp load_source(const ConfigSource& src) {
     LoadedApp a{src, {}};
+    if (std::string why = unsafe_permissions(src.path); !why.empty()) {
+        a.result.diags.error({src.path, 0, 0}, "", "refused: " + why);
+        return a;
+    }
     ReadResult r = read_file(src.path);
     if (!r.text) {
         a.result.diags.error({src.path, 0, 0}, "", r.error.substr(r.error.find(": ") + 2));

@@ -309,6 +309,16 @@ int Cycle::run() {
     GitAuth auth;
     if (!c_.repo.credential.empty()) auth.secret_path = "/etc/huddle/credentials/" + c_.repo.credential;
     auth.known_hosts = c_.repo.known_hosts;
+    // A secret others can read is no longer a secret; one others can write
+    // (or a known hosts file) lets them choose whom huddle trusts.
+    for (auto [path, secret] : {std::pair{auth.secret_path, true}, std::pair{auth.known_hosts, false}}) {
+        if (path.empty()) continue;
+        if (std::string why = unsafe_permissions(path, secret); !why.empty()) {
+            Step s("poll", "");
+            spdlog::error("{} refused: {}; the running release is untouched", secret ? "credential" : "known hosts file", why);
+            return kFetchConfig;
+        }
+    }
     auto repo = GitRepo::open_or_init(dir_ + "/repo", err);
     if (!repo) {
         spdlog::error("{}", err);

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -78,6 +80,55 @@ std::string machine_id() {
     std::string s = *r.text;
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
+}
+
+namespace {
+
+std::string octal_mode(mode_t m) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+    return buf;
+}
+
+// One path, already resolved: "" or the problem with its fix.
+std::string check_one(const std::string& path, bool dir, bool secret) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) < 0) return "";  // reading it will report the error
+    uid_t me = ::geteuid();
+    std::string what = (dir ? "its directory " : "") + path;
+    if (st.st_uid != 0 && st.st_uid != me)
+        return what + " is owned by uid " + std::to_string(st.st_uid) + ", not root; fix: chown root: " + path;
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return what + " is writable by " + ((st.st_mode & S_IWOTH) ? "every user" : "its group") + " (mode " + octal_mode(st.st_mode) +
+               "); fix: chmod go-w " + path;
+    if (secret && !dir && (st.st_mode & (S_IRGRP | S_IROTH)))
+        return what + " is readable by " + ((st.st_mode & S_IROTH) ? "every user" : "its group") + " (mode " + octal_mode(st.st_mode) +
+               "); fix: chmod 0600 " + path;
+    return "";
+}
+
+std::string dir_of(const std::string& p) {
+    size_t slash = p.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+}
+
+}  // namespace
+
+std::string unsafe_permissions(const std::string& path, bool secret) {
+    // huddle runs what a config says as root: whoever can change the file,
+    // or replace it through its directory, can run commands as root.
+    std::string why = check_one(dir_of(path), true, false);
+    if (!why.empty()) return why;
+    std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+    if (!real) return "";
+    std::string target = real.get();
+    if (target != path && dir_of(target) != dir_of(path)) {
+        why = check_one(dir_of(target), true, false);
+        if (!why.empty()) return "through a symlink, " + why;
+    }
+    why = check_one(target, false, secret);
+    if (!why.empty() && target != path) return "through a symlink, " + why;
+    return why;
 }
 
 }  // namespace huddle::sys

@@ -24,4 +24,11 @@ DirListing list_dir(const std::string& dir);
 
 std::string machine_id();  // /etc/machine-id, or "" when absent
 
+// Whether someone other than root (or the user running this) could change
+// the file at `path`: its owner, group/other write bits, and the same for its
+// directory, after following symlinks (the target is what gets read).
+// "" when safe, else what is wrong and how to fix it. With `secret`, group
+// or other read access is refused too, as ssh does for private keys.
+std::string unsafe_permissions(const std::string& path, bool secret = false);
+
 }  // namespace huddle::sys

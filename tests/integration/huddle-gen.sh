@@ -124,6 +124,29 @@ t_invalid_config_keeps_units() {
   [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha restarted after its config was restored" || return 1
 }
 
+# Only root may be able to change what huddle runs as root.
+t_writable_configs_are_refused() {
+  ct mkdir -p /etc/huddle
+  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1
+  app_ini perm1 hello | ct sh -c 'umask 002 && cat > /etc/huddle/perm1.ini.tmp && mv /etc/huddle/perm1.ini.tmp /etc/huddle/perm1.ini'
+  wait_for "perm1 refused in huddle-gen's journal" 30 journal_has "/etc/huddle/perm1.ini: error: refused: /etc/huddle/perm1.ini is writable by its group (mode 0664); fix: chmod go-w" -u huddle-gen.service || return 1
+  loaded huddle@perm1.service && fail "units made from a group-writable config" && return 1
+  # Through a symlink, the target's directory counts.
+  ct sh -c 'mkdir -p /srv/open && chmod 1777 /srv/open'
+  app_ini perm2 hello | ct sh -c 'cat > /srv/open/perm2.ini'
+  ct ln -sf /srv/open/perm2.ini /etc/huddle/perm2.ini
+  wait_for "perm2 refused" 30 journal_has "refused: through a symlink, its directory /srv/open is writable by every user" -u huddle-gen.service || return 1
+  loaded huddle@perm2.service && fail "units made through a symlink into a world-writable directory" && return 1
+  ! loaded huddle@alpha.service || active huddle@alpha.service || fail "another app was affected" || return 1
+  # Fixed as the message says: the app comes up.
+  # (A mode change is not an event the path unit sees: start huddle-gen.)
+  ct chmod go-w /etc/huddle/perm1.ini
+  ct systemctl start huddle-gen.service
+  wait_for "perm1's units after chmod go-w" 30 loaded huddle@perm1.service || return 1
+  ct rm -f /etc/huddle/perm1.ini /etc/huddle/perm2.ini
+  wait_for "perm1 removed" 30 gone huddle@perm1.service || return 1
+}
+
 t_stop_then_start_by_hand() {
   ct systemctl stop huddle@beta.service
   sleep 0.5
@@ -191,6 +214,7 @@ run_test "three apps, one per format, come up with their planned properties" t_t
 run_test "editing one config replaces only that app's units" t_edit_replaces_only_that_app
 run_test "deleting a config removes its units; a new one appears" t_delete_and_add
 run_test "an invalid config leaves the running app untouched" t_invalid_config_keeps_units
+run_test "configs writable by non-root users, also through symlinks, are refused" t_writable_configs_are_refused
 run_test "stop then start by hand works" t_stop_then_start_by_hand
 run_test "a burst of config changes is not lost" t_burst_of_changes_is_not_lost
 run_test "--dry-run shows actions and changes nothing" t_dry_run
