@@ -191,6 +191,12 @@ t_git_daemon_and_http() {
   ct systemd-run -q --unit=test-git-http2 -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
   wait_for "http backend back" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
   [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "no deploy after the fault healed" || return 1
+  # A host name that does not resolve (.invalid never does).
+  app_config nx http://huddle-test.invalid/nx.git | put nx.ini
+  wait_units nx || return 1
+  rc=$(deploy nx)
+  [ "$rc" = 3 ] || fail "unresolvable host: exit $rc, not 3" || return 1
+  journal_has "cannot reach http://huddle-test.invalid/nx.git" -u huddle@nx || fail "the journal does not name the unreachable remote" || return 1
 }
 
 t_tls_and_ssh_are_verified() {
@@ -490,7 +496,7 @@ t_container_stopped_mid_deploy() {
   wait_units pw || return 1
   [ "$(deploy pw)" = 0 ] || return 1
   local i v=2
-  for i in $(seq 1 6); do
+  for i in $(seq 1 10); do
     commit_push pw "$v"; v=$((v + 1))
     ct systemctl start --no-block huddle-fetch@pw.service
     sleep "0.$((RANDOM % 10))"
@@ -508,7 +514,7 @@ t_kill_during_deploy() {
   wait_units crash || return 1
   [ "$(deploy crash)" = 0 ] || return 1
   local i v=2
-  for i in $(seq 1 12); do
+  for i in $(seq 1 50); do
     commit_push crash "$v"; v=$((v + 1))
     ct sh -c "huddle-fetch --log console crash >/dev/null 2>&1 & p=\$!; sleep 0.\$((RANDOM % 9)); kill -9 \$p; wait \$p 2>/dev/null"
     ct test -f /var/lib/huddle/crash/current/version || fail "trial $i: local path is not a complete release" || return 1
@@ -528,7 +534,7 @@ run_test "crash at start, exit during settle, failed health command roll back" t
 run_test "huddlectl rollback, and the commit is not redeployed" t_rollback_by_hand
 run_test "a stopped app is not started by a deploy" t_stopped_app_stays_stopped
 run_test "a local path that is not huddle's is refused, untouched" t_foreign_local_path_refused
-run_test "git daemon and smart HTTP remotes; unreachable remote heals" t_git_daemon_and_http
+run_test "git daemon and smart HTTP remotes; refused connection heals; unresolvable host" t_git_daemon_and_http
 run_test "self-signed TLS and a wrong SSH host key are refused; the right key deploys" t_tls_and_ssh_are_verified
 run_test "a private HTTPS remote with a token deploys; no token, no deploy; the token is in no log or file" t_https_token
 run_test "a server stalling mid-transfer is ended by the unit's timeout; the next poll deploys" t_stall_mid_transfer
@@ -537,7 +543,7 @@ run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app
 run_test "a notify app that never says READY rolls back" t_notify_never_ready_rolls_back
-run_test "kill -9 during deploys leaves a complete release" t_kill_during_deploy
-run_test "the machine stopped mid-deploy leaves a complete release" t_container_stopped_mid_deploy
+run_test "kill -9 at random points of 50 deploys leaves a complete release" t_kill_during_deploy
+run_test "the machine powered off in 10 deploys leaves a complete release" t_container_stopped_mid_deploy
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
