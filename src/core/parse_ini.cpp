@@ -4,6 +4,8 @@
 // long line's value is swapped for a short token and put back in the handler.
 #include <ini.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string_view>
 
@@ -21,6 +23,31 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+// Whether inih takes a line (trimmed: LINE; as written: RAW). The lines it
+// refuses are reported after parsing, each with the reason.
+bool inih_accepts(std::string_view raw, std::string_view line) {
+    return line.empty() || line[0] == '#' || line[0] == ';' || (line[0] == '[' && line.find(']') != std::string_view::npos) ||
+           line.find_first_of("=:") != std::string_view::npos ||
+           // an indented line continues the previous value
+           raw[0] == ' ' || raw[0] == '\t' || line.find('\0') != std::string_view::npos;
+}
+
+// "[name]" indented: a header moved right by mistake, not a continued value
+// (which may well start with '[', as in "[ -f x ] && make").
+bool indented_header(std::string_view raw, std::string_view line) {
+    if (raw.empty() || (raw[0] != ' ' && raw[0] != '\t') || line.size() < 3 || line[0] != '[' || line.back() != ']' ||
+        !std::isalpha(static_cast<unsigned char>(line[1])))
+        return false;
+    return std::all_of(line.begin() + 1, line.end() - 1,
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_' || c == '-'; });
+}
+
+// A line inih reads as a section header.
+bool header_line(std::string_view raw, std::string_view line) {
+    return !line.empty() && line[0] == '[' && line.find(']') != std::string_view::npos &&
+           ((raw[0] != ' ' && raw[0] != '\t') || indented_header(raw, line));
+}
+
 struct State {
     const std::string* text;
     const std::string* file;
@@ -32,6 +59,8 @@ struct State {
     RawDoc doc;
     std::string last_section;  // as inih passes it
     bool in_section = false;
+    bool bad_seen = false;  // a line already reported: keys after it may have lost their section
+    bool new_header = false;  // a header since the last key, maybe repeating the section's name
 };
 
 char* reader(char* str, int num, void* stream) {
@@ -43,7 +72,9 @@ char* reader(char* str, int num, void* stream) {
     st->pos = next;
     st->lineno++;
     std::string line = st->current;
+    if (!inih_accepts(line, trim(line))) st->bad_seen = true;
     if (line.find('\0') != std::string::npos) {
+        st->bad_seen = true;
         st->diags->error({*st->file, st->lineno, static_cast<int>(line.find('\0')) + 1}, "",
                          "NUL byte in the file; config files are text");
         line = "\n";
@@ -54,13 +85,19 @@ char* reader(char* str, int num, void* stream) {
         std::string_view body = trim(line);
         size_t lead = line.find_first_not_of(" \t");
         bool comment_or_blank = body.empty() || body[0] == '#' || body[0] == ';';
-        bool section = !body.empty() && body[0] == '[';
+        bool section = !body.empty() && body[0] == '[' && lead == 0;
         size_t sep = body.find_first_of("=:");
         if (comment_or_blank) {
             line = "\n";
+        } else if (indented_header(line, body)) {
+            st->diags->error({*st->file, st->lineno, static_cast<int>(lead) + 1}, "",
+                             "a section header must start at the beginning of the line (an indented line continues the value above it)");
+            st->bad_seen = true;
+            line = std::string(body) + "\n";  // read as the header it was meant to be
         } else if (section) {
             if (body.size() > kInihLine / 2) {
                 st->diags->error({*st->file, st->lineno, 1}, "", "section header too long");
+                st->bad_seen = true;
                 line = "\n";
             }
         } else if (lead > 0) {
@@ -72,9 +109,11 @@ char* reader(char* str, int num, void* stream) {
             line = std::string(body.substr(0, sep + 1)) + kToken + std::to_string(st->long_values.size() - 1) + "\n";
         } else if (line.size() >= static_cast<size_t>(num) - 1) {
             st->diags->error({*st->file, st->lineno, 1}, "", "line too long to be a key; put the value after 'key =' on the same line");
+            st->bad_seen = true;
             line = "\n";
         }
     }
+    if (header_line(line, trim(line))) st->new_header = true;
     std::memcpy(str, line.c_str(), line.size() + 1);
     return str;
 }
@@ -93,9 +132,10 @@ int handler(void* user, const char* section, const char* name, const char* value
     }
     bool continuation = !st->current.empty() && (st->current[0] == ' ' || st->current[0] == '\t');
 
-    if (!st->in_section || st->last_section != section) {
+    if (!st->in_section || st->last_section != section || st->new_header) {
         if (*section == '\0') {
-            st->diags->error(key_loc, name, "key outside any section; put it under a [section] header such as [repository]");
+            // After a broken line (a header, likely) that was reported, this is no news.
+            if (!st->bad_seen) st->diags->error(key_loc, name, "key outside any section; put it under a [section] header such as [repository]");
             return 1;
         }
         // inih does not report section headers; find this one's line by
@@ -103,6 +143,7 @@ int handler(void* user, const char* section, const char* name, const char* value
         st->doc.sections.push_back({section, {*st->file, 0, 1}, {}});
         st->last_section = section;
         st->in_section = true;
+        st->new_header = false;
     }
     auto& sec = st->doc.sections.back();
     if (continuation && !sec.entries.empty() && sec.entries.back().key == name) {
@@ -149,11 +190,9 @@ void for_each_line(const std::string& text, Fn fn) {
 // Section header positions, found directly: inih calls nothing for them.
 void locate_sections(const std::string& text, RawDoc& doc) {
     std::vector<std::pair<std::string, int>> headers;
-    for_each_line(text, [&](int lineno, std::string_view, std::string_view line) {
-        if (line.size() >= 2 && line[0] == '[') {
-            size_t close = line.find(']');
-            if (close != std::string_view::npos) headers.emplace_back(std::string(trim(line.substr(1, close - 1))), lineno);
-        }
+    for_each_line(text, [&](int lineno, std::string_view raw, std::string_view line) {
+        // The name as inih passes it, spaces and all.
+        if (header_line(raw, line)) headers.emplace_back(std::string(line.substr(1, line.find(']') - 1)), lineno);
     });
     size_t h = 0;
     for (auto& sec : doc.sections) {
@@ -177,7 +216,12 @@ void locate_sections(const std::string& text, RawDoc& doc) {
 
 }  // namespace
 
-RawDoc parse_ini(const std::string& text, const std::string& file, Diagnostics& diags) {
+RawDoc parse_ini(const std::string& input, const std::string& file, Diagnostics& diags) {
+    // A byte order mark is not part of the first line. A lone CR ends a line,
+    // as in Python's configparser, which read Huddle's configs.
+    std::string text = input.rfind("\xef\xbb\xbf", 0) == 0 ? input.substr(3) : input;
+    for (size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) text[i] = '\n';
     State st;
     st.text = &text;
     st.file = &file;
@@ -187,13 +231,11 @@ RawDoc parse_ini(const std::string& text, const std::string& file, Diagnostics& 
     int first_bad = ini_parse_stream(reader, &st, handler, &st);
     if (first_bad > 0) {
         for_each_line(text, [&](int lineno, std::string_view raw, std::string_view line) {
-            bool ok = line.empty() || line[0] == '#' || line[0] == ';' ||
-                      (line[0] == '[' && line.find(']') != std::string_view::npos) ||
-                      line.find_first_of("=:") != std::string_view::npos ||
-                      // an indented line continues the previous value
-                      raw[0] == ' ' || raw[0] == '\t' || line.find('\0') != std::string_view::npos;
+            bool ok = inih_accepts(raw, line);
             if (ok) return;
-            if (line[0] == '[')
+            if (line.rfind("\xef\xbb\xbf", 0) == 0)
+                diags.error({file, lineno, 1}, "", "the line starts with a byte order mark (U+FEFF, invisible in most editors); delete it");
+            else if (line[0] == '[')
                 diags.error({file, lineno, 1}, "", "section header without closing ']'");
             else
                 diags.error({file, lineno, 1}, "",

@@ -2,6 +2,8 @@
 // us recover each key's line and column (the DOM keeps no positions).
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 #include "parse_tree.hpp"
 
 namespace huddle {
@@ -68,6 +70,7 @@ public:
     bool root_seen = false;
 
     bool null() override {
+        if (stack_.empty()) return not_an_object("null");
         RawValue v = scalar();
         v.kind = RawValue::Kind::string;
         v.untyped = false;
@@ -138,14 +141,41 @@ public:
         return true;
     }
     bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) override {
-        // position counts the characters read, through the offending token.
-        size_t start = position > last_token.size() ? position - last_token.size() : 0;
-        Loc loc = loc_of_offset_cached(start);
+        if (search_.find_first_not_of(" \t\r\n") == std::string::npos) {
+            diags_.error({file_, 1, 1}, "", "empty file; a config needs at least {\"repository\": {\"remote path\": \"...\"}}");
+            return false;
+        }
         std::string what = ex.what();
         // nlohmann's message is "[json.exception.parse_error.101] parse error at line L, column C: syntax error while parsing ..."
         size_t colon = what.find(": ", what.find("column"));
         std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-        diags_.error(loc, "", "invalid JSON: " + detail + (last_token.empty() ? "" : " (near '" + last_token.substr(0, 40) + "')"));
+        // "; last read: '...'" repeats the lexer's buffer, which is shown below as it is in the file.
+        detail = detail.substr(0, detail.find("; last read:"));
+        // position counts the bytes read, through the offending one (or the
+        // end of input). last_token is the offending token only for strings
+        // and numbers (with control characters shown as <U+XXXX>): for
+        // anything else the lexer's buffer still holds all that was read since
+        // the last string or number.
+        size_t dash = detail.find(" - ");
+        std::string failed = dash == std::string::npos ? detail : detail.substr(dash + 3);
+        auto is = [&](const char* p) { return failed.rfind(p, 0) == 0; };
+        size_t pos = std::min(position, text_.size()), start;
+        if (is("invalid string") || is("invalid number") || is("unexpected string literal") || is("unexpected number literal")) {
+            size_t raw = last_token.size();
+            for (size_t u = last_token.find("<U+"); u != std::string::npos; u = last_token.find("<U+", u + 1)) raw -= 7;
+            start = pos > raw ? pos - raw : 0;
+        } else if (is("unexpected end of input")) {
+            // Just after the last thing written.
+            start = search_.find_last_not_of(" \t\r\n");
+            start = start == std::string::npos ? 0 : start + 1;
+        } else {
+            start = pos > 0 ? pos - 1 : 0;
+            // A literal, misspelt or not (tru, nul, an unquoted word): from its first letter.
+            if (is("invalid literal") || is("unexpected true literal") || is("unexpected false literal") || is("unexpected null literal"))
+                while (start > 0 && std::isalpha(static_cast<unsigned char>(text_[start - 1]))) --start;
+        }
+        std::string near = text_.substr(start, std::min<size_t>(40, text_.find_first_of("\r\n", start) - start));
+        diags_.error(loc_of_offset_cached(start), "", "invalid JSON: " + detail + (near.empty() ? "" : " (near '" + near + "')"));
         return false;
     }
 
@@ -175,11 +205,17 @@ private:
         return v;
     }
 
+    // The document is a list or a plain value: one error, and stop there.
+    bool not_an_object(const char* what) {
+        size_t first = search_.find_first_not_of(" \t\r\n");
+        diags_.error(loc_of_offset_cached(first == std::string::npos ? 0 : first), "",
+                     std::string("the file must hold one JSON object, {\"repository\": {...}, ...}, not ") + what);
+        return false;
+    }
+
     bool put(RawValue&& v) {
-        if (stack_.empty()) {
-            diags_.error(v.loc, "", "the file must hold one JSON object, {\"repository\": {...}, ...}");
-            return true;
-        }
+        if (stack_.empty())
+            return not_an_object(v.kind == RawValue::Kind::string ? "a string" : v.kind == RawValue::Kind::boolean ? "a boolean" : "a number");
         if (depth_ > kMaxNesting) return true;
         RawValue* top = stack_.back();
         if (top->kind == RawValue::Kind::table) {
@@ -195,15 +231,19 @@ private:
     bool open(RawValue::Kind kind) {
         ++depth_;
         if (depth_ > kMaxNesting) {
-            if (depth_ == kMaxNesting + 1) diags_.error(value_loc_, pending_key_, "nested too deeply; values are at most a list or table inside a section");
+            if (depth_ == kMaxNesting + 1) {
+                // Named "[section] key", the value written in the section.
+                std::string label = stack_.size() > 2 && stack_[1]->kind == RawValue::Kind::table
+                                        ? "[" + root.table.back().first + "] " + stack_[1]->table.back().first
+                                        : pending_key_;
+                diags_.error(value_loc_, label, "nested too deeply; values are at most a list or table inside a section");
+            }
             return true;
         }
         RawValue v = scalar();
         v.kind = kind;
         if (stack_.empty()) {
-            if (kind != RawValue::Kind::table) {
-                diags_.error(v.loc, "", "the file must hold one JSON object, {\"repository\": {...}, ...}");
-            }
+            if (kind != RawValue::Kind::table) return not_an_object("a list");
             root = std::move(v);
             root.kind = RawValue::Kind::table;
             root_seen = true;

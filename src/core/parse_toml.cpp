@@ -1,5 +1,7 @@
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "parse_tree.hpp"
 
 namespace huddle {
@@ -35,13 +37,19 @@ RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diag
         v.kind = RawValue::Kind::table;
         for (const auto& [k, child] : *t) {
             std::string ks(k.str());
-            RawValue c = convert(child, file, diags, ks, depth + 1);
+            // Messages name a value "[section] key", whatever its depth.
+            RawValue c = convert(child, file, diags, depth == 0 ? ks : depth == 1 ? "[" + key + "] " + ks : key, depth + 1);
             // A key's own position is where the key is written.
             if (k.source().begin.line) c.key_loc = {file, static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column)};
             v.table.emplace_back(ks, std::move(c));
         }
+        // toml++ keeps a table's keys sorted by name; diagnostics ("set
+        // twice, first at line N") need the order they are written in.
+        std::stable_sort(v.table.begin(), v.table.end(), [](const auto& x, const auto& y) {
+            return std::pair(x.second.key_loc.line, x.second.key_loc.col) < std::pair(y.second.key_loc.line, y.second.key_loc.col);
+        });
     } else {
-        diags.error(v.loc, key, "dates and times are not accepted here; write a string such as \"5min\"");
+        diags.error(v.loc, key, "dates and times are not values huddle takes; write text in quotes (a duration as \"5min\")");
     }
     return v;
 }

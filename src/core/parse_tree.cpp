@@ -20,7 +20,8 @@ RawDoc doc_from_tree(RawValue&& root, const std::string& file, Diagnostics& diag
     for (auto& [name, value] : root.table) {
         if (value.kind != RawValue::Kind::table) {
             diags.error(value.loc, name,
-                        "top-level keys are sections and must hold a table of keys, e.g. \"repository\": { \"remote path\": ... }");
+                        "top-level keys are sections and must hold a table of keys: in TOML [repository] (not [[repository]]), "
+                        "in JSON \"repository\": { \"remote path\": ... }");
             continue;
         }
         RawSection sec{name, value.key_loc.line ? value.key_loc : value.loc, {}};

@@ -146,3 +146,98 @@ TEST_CASE("toml: syntax errors and duplicate keys give line and column") {
     REQUIRE(d2.has_errors());
     CHECK(d2.items()[0].loc.line == 3);
 }
+
+TEST_CASE("json: a document that is not an object is one error with a position") {
+    for (const char* text : {"[1, 2]", "42", "\"x\"", "null", "\n  true", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"}) {
+        INFO(text);
+        Diagnostics d;
+        parse_json(text, "f.json", d);
+        REQUIRE(d.count(Severity::error) == 1);
+        CHECK(d.items()[0].loc.line >= 1);
+        CHECK(d.items()[0].loc.file == "f.json");
+        CHECK_THAT(d.items()[0].message, Catch::Contains("one JSON object"));
+    }
+    Diagnostics d;
+    parse_json("\n  \n// nothing\n", "f.json", d);
+    REQUIRE(d.count(Severity::error) == 1);
+    CHECK_THAT(d.items()[0].message, Catch::Contains("empty file"));
+}
+
+TEST_CASE("json: syntax errors point at the offending token, not at the last string") {
+    struct Row {
+        const char* text;
+        int line, col;
+    };
+    const Row rows[] = {
+        {"{\"a\": {\"b\": \"x\"}}\n{\"c\": 1}\n", 2, 1},    // a second document
+        {"{\"a\": {\"b\": \"x\" \"c\": 1}}", 1, 17},         // missing comma: at the string that follows
+        {"{\"a\": {\"b\": \"x\", \"c\": tru}}", 1, 23},      // misspelt literal: at its first letter
+        {"{\"a\": {\"b\": \"x\", \"c\": 5 true}}", 1, 25},   // a literal where '}' belongs
+        {"{\"a\": {\"b\": \"x\", \"c\": \"ab\n\"}}", 1, 23},  // a raw line break in a string: at its quote
+        {"{\"a\": {\"b\": [\"x\"\n\n", 1, 17},               // end of input: after the last thing written
+    };
+    for (const auto& r : rows) {
+        INFO(r.text);
+        Diagnostics d;
+        parse_json(r.text, "f.json", d);
+        REQUIRE(d.count(Severity::error) == 1);
+        CHECK(d.items()[0].loc.line == r.line);
+        CHECK(d.items()[0].loc.col == r.col);
+    }
+}
+
+TEST_CASE("toml: keys keep the order they are written in") {
+    Diagnostics d;
+    RawDoc doc = parse_toml("[timing]\nminimum = 1\n[repository]\nremote_path = \"/x\"\n\"remote path\" = \"/y\"\nbranch = \"b\"\n", "f.toml", d);
+    REQUIRE_FALSE(d.has_errors());
+    REQUIRE(doc.sections.size() == 2);
+    CHECK(doc.sections[0].name == "timing");
+    const auto& e = doc.sections[1].entries;
+    REQUIRE(e.size() == 3);
+    CHECK(e[0].key == "remote_path");
+    CHECK(e[1].key == "remote path");
+    CHECK(e[2].key == "branch");
+}
+
+TEST_CASE("ini: byte order mark, lone CR line ends, one error for a broken header") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("\xef\xbb\xbf[repository]\rremote path = /x\rbranch = b\r", "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    REQUIRE(find(doc, "repository", "branch"));
+    CHECK(find(doc, "repository", "branch")->loc.line == 3);
+    CHECK(doc.sections[0].loc.line == 1);
+    Diagnostics d2;
+    parse_ini("\xef\xbb\xbf[repository]\nremote path = /x\ngarbage\n", "f.ini", d2);
+    REQUIRE(d2.count(Severity::error) == 1);
+    CHECK(d2.items()[0].loc.line == 3);
+    Diagnostics d3;
+    parse_ini("[repository\nremote path = /x\nbranch = b\n", "f.ini", d3);
+    REQUIRE(d3.count(Severity::error) == 1);
+    CHECK_THAT(d3.items()[0].message, Catch::Contains("closing ']'"));
+}
+
+TEST_CASE("ini: a continued line starting with '[' is text; an indented header is one error") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("[deploy]\nbuild = make\n  [ -f x ] && make install\n", "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    REQUIRE(doc.sections.size() == 1);
+    REQUIRE(find(doc, "deploy", "build")->value.list.size() == 2);
+    CHECK(find(doc, "deploy", "build")->value.list[1].str == "[ -f x ] && make install");
+    Diagnostics d2;
+    RawDoc doc2 = parse_ini("[repository]\nremote path = /x\n  [application]\nstart = a\n", "f.ini", d2);
+    REQUIRE(d2.count(Severity::error) == 1);
+    CHECK(d2.items()[0].loc.line == 3);
+    CHECK(d2.items()[0].loc.col == 3);
+    REQUIRE(find(doc2, "application", "start"));
+    Diagnostics d3;
+    RawDoc doc3 = parse_ini("[ repository ]\nremote path = /x\n", "f.ini", d3);
+    REQUIRE_FALSE(d3.has_errors());
+    REQUIRE(doc3.sections.size() == 1);
+    CHECK(doc3.sections[0].loc.line == 1);    // the same header twice in a row is two sections, each with its own keys
+    Diagnostics d4;
+    RawDoc doc4 = parse_ini("[deploy]\nbuild = a\n[deploy]\nbuild = b\n", "f.ini", d4);
+    REQUIRE(doc4.sections.size() == 2);
+    CHECK(doc4.sections[1].loc.line == 3);
+    REQUIRE(doc4.sections[1].entries.size() == 1);
+    CHECK(doc4.sections[1].entries[0].loc.line == 4);
+}
