@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
+#include <set>
 
 #include "cmdline.hpp"
 #include "keys.hpp"
@@ -35,6 +37,36 @@ const std::vector<SectionSpec>& schema() {
 const char* const kSystemPaths[] = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run",
                                     "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/lib/huddle", "/usr/local", "/usr/bin",
                                     "/usr/lib", "/var/log", "/var/tmp", "/etc/huddle"};
+
+// Directories whose contents are not an app's to replace: huddle's configs
+// and credentials, and the kernel's file systems.
+const char* const kForeignTrees[] = {"/etc/huddle/", "/run/huddle/", "/usr/lib/huddle/", "/proc/", "/sys/", "/dev/"};
+
+// The kernel's limit for one argument or environment string
+// (MAX_ARG_STRLEN): no command, script or variable can be longer.
+constexpr size_t kMaxValueBytes = 128 * 1024;
+// Longer than any key or section name, by far.
+constexpr size_t kMaxKeyBytes = 100;
+
+// At most 40 bytes of S (not cutting a UTF-8 sequence), for a message.
+std::string shorten(const std::string& s) {
+    if (s.size() <= 40) return s;
+    size_t n = 40;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    return s.substr(0, n) + "...";
+}
+
+bool has_dot_dot(const std::string& path) {
+    for (size_t pos = 0; pos <= path.size();) {
+        size_t next = path.find('/', pos);
+        if (next == std::string::npos) next = path.size();
+        if (path.compare(pos, next - pos, "..") == 0) return true;
+        pos = next + 1;
+    }
+    return false;
+}
+
+const char kBackslashEnd[] = "must not end with a backslash: in a unit file it would continue the value on the next line";
 
 struct Found {
     const RawSection* section;
@@ -116,6 +148,13 @@ private:
     Diagnostics& diags_;
     std::map<std::string, Found> found_;
     std::map<std::string, const RawSection*> sections_;
+    // What a required key's absence may already be explained by: an unknown
+    // section (it may hold the key), or an unknown key with a "did you mean".
+    bool unknown_section_ = false;
+    std::set<std::string> hinted_;
+    bool explained(const char* section, const char* key) const {
+        return hinted_.count(std::string(section) + "/" + normalize_key(key)) > 0;
+    }
 };
 
 void Interpreter::index(const RawDoc& doc) {
@@ -126,7 +165,13 @@ void Interpreter::index(const RawDoc& doc) {
         const SectionSpec* spec = nullptr;
         for (const auto& s : schema())
             if (normalize_key(s.name) == sn) spec = &s;
+        if (!spec && sec.name.size() > kMaxKeyBytes) {
+            unknown_section_ = true;
+            diags_.error(sec.loc, "[" + shorten(sec.name) + "]", fmt::format("unknown section (a name {} bytes long)", sec.name.size()));
+            continue;
+        }
         if (!spec) {
+            unknown_section_ = true;
             std::string hint = did_you_mean(sec.name, section_names);
             diags_.error(sec.loc, "[" + sec.name + "]",
                          "unknown section" + (hint.empty() ? "; sections are [repository], [timing], [application], [deploy], [scripts], [watchdog]"
@@ -147,8 +192,13 @@ void Interpreter::index(const RawDoc& doc) {
                 continue;
             }
             bool known = std::any_of(spec->keys.begin(), spec->keys.end(), [&](const std::string& k) { return normalize_key(k) == nk; });
+            if (!known && e.key.size() > kMaxKeyBytes) {
+                diags_.error(e.loc, "[" + std::string(spec->name) + "] " + shorten(e.key), fmt::format("unknown key (a name {} bytes long)", e.key.size()));
+                continue;
+            }
             if (!known) {
                 std::string hint = did_you_mean(e.key, spec->keys);
+                if (!hint.empty()) hinted_.insert(std::string(spec->name) + "/" + normalize_key(hint));
                 std::string elsewhere;
                 for (const auto& other : schema())
                     for (const auto& k : other.keys)
@@ -176,7 +226,12 @@ void Interpreter::index(const RawDoc& doc) {
 std::optional<std::string> Interpreter::scalar_text(const Found& f) {
     const RawValue& v = f.entry->value;
     switch (v.kind) {
-    case RawValue::Kind::string: return v.str;
+    case RawValue::Kind::string:
+        if (v.str.size() > kMaxValueBytes) {
+            error(f, fmt::format("is {} bytes long; a value may be at most {} bytes", v.str.size(), kMaxValueBytes));
+            return std::nullopt;
+        }
+        return v.str;
     case RawValue::Kind::integer: return std::to_string(v.integer);
     case RawValue::Kind::floating: return fmt::format("{}", v.floating);
     case RawValue::Kind::boolean: error(f, "expects text, got a boolean"); return std::nullopt;
@@ -267,6 +322,10 @@ std::optional<std::vector<std::string>> Interpreter::list(const char* section, c
             error(*f, "must not contain NUL bytes");
             return;
         }
+        if (s.size() > kMaxValueBytes) {
+            error(*f, fmt::format("has an item {} bytes long; a command may be at most {} bytes", s.size(), kMaxValueBytes));
+            return;
+        }
         // Huddle split INI script lists on commas; a JSON/TOML list is explicit.
         if (comma_splits && untyped) {
             size_t pos = 0;
@@ -326,6 +385,10 @@ std::optional<std::string> Interpreter::abs_path(const char* section, const char
     std::string clean;
     for (char c : p)
         if (!(c == '/' && !clean.empty() && clean.back() == '/')) clean += c;
+    if (clean.back() == '\\') {
+        error(*f, kBackslashEnd);
+        return std::nullopt;
+    }
     return clean;
 }
 
@@ -346,6 +409,10 @@ std::optional<std::vector<std::string>> Interpreter::command(const char* section
         std::string msg = r.argv.empty() && r.error.rfind("is empty", 0) == 0 ? "command " + r.error : r.error + " in the command line";
         if (r.error.find("quote") != std::string::npos) msg += "; close the quote, or escape it with a backslash";
         diags_.error(loc, f->label, msg);
+        return std::nullopt;
+    }
+    if (r.argv[0].empty()) {
+        error(*f, "the program name is empty ('' or \"\" comes first); write the program to run first");
         return std::nullopt;
     }
     return r.argv;
@@ -380,33 +447,83 @@ bool valid_ref_text(const std::string& s) {
     });
 }
 
+// What is wrong with a remote path, or "". Secrets never go in it (it is
+// logged and shown in unit properties), and only the transports libgit2
+// speaks are accepted: no "transport::address" remote helpers such as ext::.
+std::string remote_path_problem(const std::string& u) {
+    static const char* const schemes[] = {"https", "http", "ssh", "git", "file", "git+ssh", "ssh+git"};
+    if (u.empty()) return "must not be empty; write the git URL";
+    if (u.find_first_of(" \t") != std::string::npos) return "must not contain spaces; percent-encode them as %20";
+    size_t sep = u.find("://");
+    size_t slash = u.find('/');
+    if (sep != std::string::npos && sep < slash) {
+        std::string scheme = u.substr(0, sep);
+        std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        if (std::find(std::begin(schemes), std::end(schemes), scheme) == std::end(schemes))
+            return "'" + u.substr(0, sep) + "://' is not a transport huddle speaks; use https://, http://, ssh://, git:// or file://";
+        size_t host = sep + 3, path = u.find('/', host);
+        std::string authority = u.substr(host, path == std::string::npos ? std::string::npos : path - host);
+        size_t at = authority.rfind('@');
+        std::string userinfo = at == std::string::npos ? "" : authority.substr(0, at);
+        std::string hostname = at == std::string::npos ? authority : authority.substr(at + 1);
+        // A user, password or token would end up in unit properties and logs.
+        if ((scheme == "https" || scheme == "http") && at != std::string::npos)
+            return "must not hold a user name, password or token; put the secret in /etc/huddle/credentials/NAME and set credential = NAME";
+        if (userinfo.find(':') != std::string::npos)
+            return "must not hold a password; put the key in /etc/huddle/credentials/NAME and set credential = NAME";
+        if ((scheme == "https" || scheme == "http") && u.find('?') != std::string::npos)
+            return "must not hold a query string (a token in it would be logged); put the secret in /etc/huddle/credentials/NAME and set credential = NAME";
+        if (scheme == "file") {
+            if (!authority.empty() && authority != "localhost") return "a file:// URL names a local path, three slashes in all: file:///srv/git/app.git";
+            if (path != std::string::npos && has_dot_dot(u.substr(path))) return "must not contain '..' components; write the path it means";
+        } else if (hostname.empty() || hostname[0] == '-') {
+            return "'" + hostname + "' is not a host name";
+        }
+        return "";
+    }
+    if (u[0] == '/') return has_dot_dot(u) ? "must not contain '..' components; write the path it means" : "";
+    // user@host:path, as scp writes it.
+    size_t colon = u.find(':');
+    if (colon == std::string::npos || colon == 0 || slash < colon)
+        return "must be a URL (https://, ssh://, git://, file://), user@host:path, or an absolute path";
+    if (u.compare(colon, 2, "::") == 0) return "'" + u.substr(0, colon) + "::' names a git remote helper, which huddle does not run; use https://, ssh://, git:// or file://";
+    if (colon == 1 && std::isalpha(static_cast<unsigned char>(u[0])) && u.size() > 2 && (u[2] == '\\' || u[2] == '/'))
+        return "must be a URL or an absolute path ('" + u + "' looks like a Windows path)";
+    std::string authority = u.substr(0, colon);
+    size_t at = authority.rfind('@');
+    std::string hostname = at == std::string::npos ? authority : authority.substr(at + 1), lower = hostname;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (std::find(std::begin(schemes), std::end(schemes), lower) != std::end(schemes))
+        return "'" + u + "' is not a URL: write " + lower + "://HOST/PATH";
+    if (hostname.empty() || hostname[0] == '-') return "'" + hostname + "' is not a host name";
+    // user:password@host:path reads as host "user"; a password all the same.
+    if (size_t at2 = u.find('@', colon); at2 != std::string::npos && u.find('/', colon) > at2)
+        return "must not hold a password; put the key in /etc/huddle/credentials/NAME and set credential = NAME";
+    return "";
+}
+
+// The scheme in lower case, as libgit2 matches it.
+std::string normalize_remote_path(std::string u) {
+    size_t sep = u.find("://");
+    if (sep != std::string::npos && sep < u.find('/'))
+        std::transform(u.begin(), u.begin() + static_cast<std::ptrdiff_t>(sep), u.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return u;
+}
+
 void Interpreter::repository(AppConfig& c) {
     RepositoryConfig& r = c.repo;
     const Found* rp = get("repository", "remote path");
     if (!rp) {
         Loc loc = section_loc("repository");
-        diags_.error(loc, "[repository] remote path",
-                     has_section("repository") ? "required key is missing; add the git URL, e.g. remote path = https://example.com/app.git"
-                                               : "required key is missing (no [repository] section); add [repository] with remote path = GIT-URL");
+        // A misspelt [repository] or remote path is reported as such.
+        if (!(has_section("repository") ? explained("repository", "remote path") : unknown_section_))
+            diags_.error(loc, "[repository] remote path",
+                         has_section("repository") ? "required key is missing; add the git URL, e.g. remote path = https://example.com/app.git"
+                                                   : "required key is missing (no [repository] section); add [repository] with remote path = GIT-URL");
     } else if (auto s = str("repository", "remote path")) {
-        std::string u = *s;
-        static const char* const schemes[] = {"https://", "http://", "ssh://", "git://", "file://", "git+ssh://", "ssh+git://"};
-        bool url = std::any_of(std::begin(schemes), std::end(schemes), [&](const char* p) { return u.rfind(p, 0) == 0; });
-        size_t colon = u.find(':');
-        bool scp = !url && colon != std::string::npos && colon > 0 && u.find('/') > colon && u[0] != '/';
-        if (u.empty()) {
-            error(*rp, "must not be empty; write the git URL");
-        } else if (url && u.rfind("http", 0) == 0 && u.find('@') != std::string::npos && u.find('@') < u.find('/', u.find("://") + 3)) {
-            // A user, password or token in an https URL would end up in unit
-            // properties and logs.
-            error(*rp, "must not hold a user name, password or token; put the secret in /etc/huddle/credentials/NAME and set credential = NAME");
-        } else if (!url && !scp && u[0] != '/') {
-            error(*rp, "must be a URL (https://, ssh://, git://, file://), user@host:path, or an absolute path");
-        } else if (u.find_first_of(" \t") != std::string::npos) {
-            error(*rp, "must not contain spaces; percent-encode them as %20");
-        } else {
-            r.remote_path = u;
-        }
+        std::string why = remote_path_problem(*s);
+        if (!why.empty()) error(*rp, why);
+        else r.remote_path = normalize_remote_path(*s);
     }
     if (auto b = str("repository", "branch"); b && !b->empty()) {
         if (!valid_ref_text(*b)) error(*get("repository", "branch"), "'" + *b + "' is not a valid git branch name");
@@ -429,12 +546,17 @@ void Interpreter::repository(AppConfig& c) {
     }
     r.local_path = default_local_path(name_);
     if (auto lp = abs_path("repository", "local path")) {
+        const char* const* tree = std::find_if(std::begin(kForeignTrees), std::end(kForeignTrees), [&](const char* t) { return lp->rfind(t, 0) == 0; });
         if (std::find(std::begin(kSystemPaths), std::end(kSystemPaths), *lp) != std::end(kSystemPaths))
             error(*get("repository", "local path"), "'" + *lp + "' is a system directory; huddle replaces local path with a symlink, so choose a path of its own such as /srv/" + name_);
+        else if (tree != std::end(kForeignTrees))
+            error(*get("repository", "local path"), "'" + *lp + "' is inside " + std::string(*tree, std::strlen(*tree) - 1) + ", which is not an app's to replace; choose a path of its own such as /srv/" + name_);
         else if (lp->rfind("/var/lib/huddle/", 0) == 0 && *lp != default_local_path(name_))
             error(*get("repository", "local path"), "paths under /var/lib/huddle/ belong to huddle's state; leave local path unset to use " + default_local_path(name_));
-        else
+        else {
             r.local_path = *lp;
+            r.local_path_loc = get("repository", "local path")->entry->value.loc;
+        }
     }
     if (auto rm = str("repository", "remote"); rm && !rm->empty()) r.remote_name = *rm;
     if (const Found* ex = get("repository", "executable"))
@@ -474,7 +596,7 @@ bool Interpreter::env_ok(const Loc& loc, const std::string& label, const std::st
     bool name_ok = !k.empty() && !std::isdigit(static_cast<unsigned char>(k[0])) &&
                    std::all_of(k.begin(), k.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
     if (!name_ok) {
-        error_at(loc, label, "'" + k + "' is not a valid environment variable name (letters, digits, '_', not starting with a digit)");
+        error_at(loc, label, "'" + shorten(k) + "' is not a valid environment variable name (letters, digits, '_', not starting with a digit)");
         return false;
     }
     if (k.rfind("HUDDLE_", 0) == 0) {
@@ -483,6 +605,10 @@ bool Interpreter::env_ok(const Loc& loc, const std::string& label, const std::st
     }
     if (v.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
         error_at(loc, label, "the value of " + k + " must not contain line breaks or NUL bytes");
+        return false;
+    }
+    if (k.size() + 1 + v.size() > kMaxValueBytes) {
+        error_at(loc, label, fmt::format("{}=... is {} bytes long; a variable may be at most {} bytes", shorten(k), k.size() + 1 + v.size(), kMaxValueBytes));
         return false;
     }
     return true;
@@ -517,7 +643,7 @@ void Interpreter::environment(ApplicationConfig& a) {
         for (const auto& item : v.list) {
             if (item.kind != RawValue::Kind::string) {
                 error_at(item.loc, f->label, "list items must be NAME=VALUE text");
-                continue;
+                return;
             }
             add_assignment(item.str, item.loc);
         }
@@ -548,18 +674,20 @@ void Interpreter::application(AppConfig& c) {
         start = exe;
     }
     if (!start) {
-        diags_.error(section_loc("application"), "[application] start",
-                     "required key is missing; add the command that runs the app, e.g. start = python3 -m app, or remove [application] for a files-only sync");
+        if (!explained("application", "start") && !explained("application", "executable"))
+            diags_.error(section_loc("application"), "[application] start",
+                         "required key is missing; add the command that runs the app, e.g. start = python3 -m app, or remove [application] for a files-only sync");
     } else if (auto argv = command("application", start == exe ? "executable" : "start")) {
         a.start = *argv;
         if (std::string("-+!@:").find(a.start[0][0]) != std::string::npos && !a.start[0].empty())
             error(*start, "the program name must not start with '" + a.start[0].substr(0, 1) +
                               "': systemd reads it as an ExecStart prefix; use the program's path, or sh -c");
-        if (a.start[0].find('/') != std::string::npos && a.start[0][0] != '/') {
+        else if (a.start[0].find('/') != std::string::npos && a.start[0][0] != '/') {
             // "./server": relative to the release, where the app runs.
             std::string p = a.start[0];
             if (p.rfind("./", 0) == 0) p = p.substr(2);
-            a.start[0] = c.repo.local_path + "/" + p;
+            if (has_dot_dot(p)) error(*start, "a relative program is inside the release and must not contain '..'; give an absolute path for one outside it");
+            else a.start[0] = c.repo.local_path + "/" + p;
         }
     }
     if (auto u = str("application", "user"); u && !u->empty()) {
@@ -582,6 +710,8 @@ void Interpreter::application(AppConfig& c) {
                 a.working_directory = abs_path("application", "working directory").value_or("");
             else if (s->find("..") != std::string::npos)
                 error(*wd, "a relative working directory is inside the release and must not contain '..'");
+            else if (s->back() == '\\')
+                error(*wd, kBackslashEnd);
             else
                 a.working_directory = c.repo.local_path + "/" + *s;
         }
@@ -625,9 +755,10 @@ void Interpreter::watchdog(AppConfig& c) {
         else w.period = *p;
     }
     if (auto h = str("watchdog", "host"); h && !h->empty()) w.host = *h;
-    if (!get("watchdog", "port"))
-        diags_.error(section_loc("watchdog"), "[watchdog] port", "required key is missing; add the TCP port the app answers on");
-    else if (auto p = integer("watchdog", "port", 1, 65535))
+    if (!get("watchdog", "port")) {
+        if (!explained("watchdog", "port"))
+            diags_.error(section_loc("watchdog"), "[watchdog] port", "required key is missing; add the TCP port the app answers on");
+    } else if (auto p = integer("watchdog", "port", 1, 65535))
         w.port = static_cast<uint16_t>(*p);
     if (auto r = str("watchdog", "request")) w.request = *r;
     if (auto r = str("watchdog", "response")) w.response = *r;
@@ -683,14 +814,19 @@ LoadResult interpret(const std::string& app_name, const std::string& file, Forma
 }
 
 namespace {
-// Offset of the first byte that is not part of valid UTF-8, or npos.
+// Offset of the first byte that is not part of valid UTF-8, or npos. Strict,
+// as RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
 size_t invalid_utf8(const std::string& s) {
     size_t i = 0;
     while (i < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
-        if (n == 4 || (n == 1 && c < 0xc2) || i + n >= s.size() + (n ? 0 : 1)) return i;
-        for (size_t k = 1; k <= n; ++k)
+        size_t n = c < 0x80 ? 0 : c < 0xc2 ? 4 : c < 0xe0 ? 1 : c < 0xf0 ? 2 : c < 0xf5 ? 3 : 4;
+        if (n == 4 || i + n >= s.size() + (n ? 0 : 1)) return i;
+        // The second byte's range is narrower after E0 (overlong), ED
+        // (surrogates), F0 (overlong) and F4 (above U+10FFFF).
+        unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        if (n > 0 && (static_cast<unsigned char>(s[i + 1]) < lo || static_cast<unsigned char>(s[i + 1]) > hi)) return i;
+        for (size_t k = 2; k <= n; ++k)
             if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return i;
         i += n + 1;
     }
@@ -720,6 +856,25 @@ LoadResult load_config(const std::string& app_name, const std::string& file, For
         return {std::nullopt, std::move(diags)};
     }
     return interpret(app_name, file, format, doc, std::move(diags));
+}
+
+void refuse_shared_local_paths(const std::vector<LoadResult*>& apps) {
+    std::map<std::string, std::vector<LoadResult*>> by_path;
+    for (LoadResult* a : apps)
+        if (a->config && a->config->repo.local_path_loc.line > 0) by_path[a->config->repo.local_path].push_back(a);
+    for (auto& [path, users] : by_path) {
+        if (users.size() < 2) continue;
+        for (LoadResult* a : users) {
+            std::string others;
+            for (LoadResult* b : users)
+                if (b != a) others += fmt::format("{}'{}' ({}:{})", others.empty() ? "" : ", ", b->config->name, b->config->file, b->config->repo.local_path_loc.line);
+            a->diags.error(a->config->repo.local_path_loc, "[repository] local path",
+                           "'" + path + "' is also the local path of " + others + "; each app needs its own, or they replace each other's release");
+        }
+    }
+    for (auto& [path, users] : by_path)
+        if (users.size() > 1)
+            for (LoadResult* a : users) a->config.reset();
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> known_keys() {

@@ -19,6 +19,7 @@ struct RepositoryConfig {
     std::string tag;     // glob; empty: follow a branch
     std::string commit;  // pinned commit; empty: follow the ref
     std::string local_path;
+    Loc local_path_loc;  // where local path is set (line 0: the default)
     std::string remote_name = "origin";
     std::string credential;
     std::string known_hosts = "/etc/huddle/known_hosts";
@@ -87,5 +88,9 @@ LoadResult interpret(const std::string& app_name, const std::string& file, Forma
 std::vector<std::pair<std::string, std::vector<std::string>>> known_keys();
 
 std::string default_local_path(const std::string& app_name);
+
+// Apps of one search path that set the same local path would replace each
+// other's release: each of them gets an error and is not valid.
+void refuse_shared_local_paths(const std::vector<LoadResult*>& apps);
 
 }  // namespace huddle

@@ -29,6 +29,23 @@ const char* severity_name(Severity s) {
     return "error";
 }
 
+namespace {
+// Keys, values and file names quoted in a diagnostic come from the file: a
+// line break or NUL in them must not cut the line short or start a new one.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+        else out += c;
+    }
+    return out;
+}
+}  // namespace
+
 std::string format_diagnostic(const Diagnostic& d) {
     std::string where = d.loc.file;
     if (d.loc.line > 0) {
@@ -36,7 +53,7 @@ std::string format_diagnostic(const Diagnostic& d) {
         if (d.loc.col > 0) where += fmt::format(":{}", d.loc.col);
     }
     std::string key = d.key.empty() ? "" : d.key + ": ";
-    return fmt::format("{}: {}: {}{}", where, severity_name(d.severity), key, d.message);
+    return printable(fmt::format("{}: {}: {}{}", where, severity_name(d.severity), key, d.message));
 }
 
 }  // namespace huddle

@@ -31,7 +31,8 @@ constexpr usec_t kMax = 31557600ULL * kUsecPerSec * 10;
 }  // namespace
 
 TimespanResult timespan_from_seconds(double seconds) {
-    if (std::isnan(seconds) || seconds < 0) return {std::nullopt, "must not be negative"};
+    if (std::isnan(seconds)) return {std::nullopt, "is not a number"};
+    if (seconds < 0) return {std::nullopt, "must not be negative"};
     if (seconds * kUsecPerSec > static_cast<double>(kMax)) return {std::nullopt, "is too large (at most 10 years)"};
     return {static_cast<usec_t>(std::llround(seconds * kUsecPerSec)), ""};
 }
@@ -55,7 +56,8 @@ TimespanResult parse_timespan(std::string_view s) {
             while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
             frac = s.substr(f, i - f);
         }
-        if (whole.empty() && frac.empty())
+        // "5." is not a span for systemd either.
+        if ((whole.empty() && frac.empty()) || (i > start && s[i - 1] == '.'))
             return {std::nullopt, "\"" + std::string(s) + "\" is not a time span; write e.g. 30, \"90s\", \"5min\" or \"1h 30min\""};
         skip_ws();
         usec_t mult = kUsecPerSec;  // no suffix: seconds

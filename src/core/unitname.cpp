@@ -24,6 +24,11 @@ std::string check_app_name(std::string_view name) {
     if (name.size() > kMaxAppName)
         return fmt::format("the app name is {} characters long; rename the file to at most {} (it becomes unit and directory names)",
                            name.size(), kMaxAppName);
+    // "-x" would be read as an option by huddle-fetch and huddlectl, and
+    // "." or ".." would make /var/lib/huddle/APP point outside the app's own
+    // directory (such files are hidden and skipped in a config directory).
+    if (name[0] == '-' || name[0] == '.')
+        return fmt::format("the app name (the file name without extension) must not start with '{}'; rename the file", name[0]);
     for (unsigned char c : name) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+';
         if (!ok)

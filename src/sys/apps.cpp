@@ -48,6 +48,9 @@ LoadedApps load_apps(const std::vector<std::string>& dirs) {
     out.masked_apps = sel.masked_apps;
     out.diags = sel.diags;
     for (const auto& src : sel.sources) out.apps.push_back(load_source(src));
+    std::vector<LoadResult*> results;
+    for (auto& a : out.apps) results.push_back(&a.result);
+    refuse_shared_local_paths(results);
     return out;
 }
 

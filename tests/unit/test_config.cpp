@@ -147,3 +147,87 @@ TEST_CASE("config: every key is listed for the documentation") {
     for (const auto& [s, ks] : keys) n += ks.size();
     CHECK(n > 35);
 }
+
+TEST_CASE("config: hostile values") {
+    struct Row {
+        const char* text;
+        int line;
+        const char* needle;
+    };
+    const Row rows[] = {
+        // a file that is not strictly UTF-8: overlong, surrogate, above U+10FFFF
+        {"[repository]\nremote path = /r\nbranch = a\xc0\xaf\n", 3, "UTF-8"},
+        {"[repository]\nremote path = /r\nbranch = a\xe0\x80\xaf\n", 3, "UTF-8"},
+        {"[repository]\nremote path = /r\nbranch = a\xed\xa0\x80\n", 3, "UTF-8"},
+        {"[repository]\nremote path = /r\nbranch = a\xf4\x90\x80\x80\n", 3, "UTF-8"},
+        // the program is an empty word, or climbs out of the release
+        {"[repository]\nremote path = /r\n[application]\nstart = '' /bin/app\n", 4, "program name is empty"},
+        {"[repository]\nremote path = /r\n[application]\nstart = ./../../bin/sh\n", 4, "must not contain '..'"},
+        // a trailing backslash would join the next line of the unit file
+        {"[repository]\nremote path = /r\nlocal path = /srv/a\\\n", 3, "backslash"},
+        {"[repository]\nremote path = /r\n[application]\nstart = a\nworking directory = w\\\n", 5, "backslash"},
+        // not an app's to replace
+        {"[repository]\nremote path = /r\nlocal path = /etc/huddle/credentials\n", 3, "inside /etc/huddle"},
+        {"[repository]\nremote path = /r\nlocal path = /proc/self/cwd\n", 3, "inside /proc"},
+        // remotes: secrets, helpers, options, unknown transports
+        {"[repository]\nremote path = ssh://git:secret@h/r.git\n", 2, "password"},
+        {"[repository]\nremote path = HTTPS://u:t@h/r.git\n", 2, "user name, password or token"},
+        {"[repository]\nremote path = https://h/r.git?private_token=x\n", 2, "query string"},
+        {"[repository]\nremote path = ext::sh%20-c%20x\n", 2, "remote helper"},
+        {"[repository]\nremote path = --upload-pack=x:r\n", 2, "not a host name"},
+        {"[repository]\nremote path = ftp://h/r.git\n", 2, "not a transport"},
+        {"[repository]\nremote path = file://../r.git\n", 2, "three slashes"},
+        {"[repository]\nremote path = file:///srv/../etc/r.git\n", 2, "'..'"},
+        // a control character
+        {"[repository]\nremote path = /r\nbranch = \x01\n", 3, "valid git branch"},
+    };
+    for (const auto& row : rows) {
+        INFO(row.text);
+        auto r = ini(row.text);
+        CHECK_FALSE(r.config);
+        CHECK(r.diags.count(Severity::error) == 1);
+        CHECK(has(r, row.line, row.needle));
+    }
+    // longer than the kernel takes for one argument
+    auto big = ini("[repository]\nremote path = /r\n[application]\nstart = /bin/app " + std::string(200000, 'x') + "\n");
+    CHECK(big.diags.count(Severity::error) == 1);
+    CHECK(has(big, 4, "at most 131072 bytes"));
+    auto scheme = ini("[repository]\nremote path = HTTPS://h/r.git\n");
+    REQUIRE(scheme.config);
+    CHECK(scheme.config->repo.remote_path == "https://h/r.git");
+}
+
+TEST_CASE("config: a misspelling is one error, not also a missing key") {
+    for (const char* text : {"[repository]\nremote pth = /r\n", "[repositry]\nremote path = /r\n",
+                             "[repository]\nremote path = /r\n[application]\nstrat = a\n",
+                             "[repository]\nremote path = /r\n[application]\nstart = a\n[watchdog]\nprot = 80\n"}) {
+        INFO(text);
+        auto r = ini(text);
+        CHECK(r.diags.count(Severity::error) == 1);
+        CHECK(has(r, 0, "did you mean"));
+    }
+}
+
+TEST_CASE("config: a diagnostic is one line, whatever the file holds") {
+    auto r = load_config("app", "app.json", Format::json,
+                         R"({"repository": {"remote path": "/r"}, "application": {"start": "a", "environment": {"A\u0000B\nC": "x"}}})");
+    REQUIRE(r.diags.count(Severity::error) == 1);
+    std::string line = format_diagnostic(r.diags.items()[0]);
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.find('\0') == std::string::npos);
+    CHECK_THAT(line, Catch::Contains("'A\\x00B\\nC'"));
+}
+
+TEST_CASE("config: two apps cannot share a local path") {
+    auto a = ini("[repository]\nremote path = /r\nlocal path = /srv/x\n", "a");
+    auto b = load_config("b", "b.json", Format::json, "{\"repository\": {\"remote path\": \"/r\",\n \"local path\": \"/srv/x/\"}}");
+    auto c = ini("[repository]\nremote path = /r\nlocal path = /srv/c\n", "c");
+    auto d = ini("[repository]\nremote path = /r\n", "d");
+    refuse_shared_local_paths({&a, &b, &c, &d});
+    CHECK_FALSE(a.config);
+    CHECK_FALSE(b.config);
+    CHECK(has(a, 3, "also the local path of 'b' (b.json:2)"));
+    CHECK(has(b, 2, "also the local path of 'a' (a.ini:3)"));
+    CHECK(c.config);
+    CHECK(d.config);
+}

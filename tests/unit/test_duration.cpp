@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "core/duration.hpp"
 
 using namespace huddle;
@@ -24,7 +26,7 @@ TEST_CASE("duration: systemd time spans") {
 }
 
 TEST_CASE("duration: malformed spans are rejected with a reason") {
-    const char* bad[] = {"", "   ", "abc", "5 parsecs", "-5s", "5s-", "1.2.3s", "99999999999999999999s", "11y", "s"};
+    const char* bad[] = {"", "   ", "abc", "5 parsecs", "-5s", "5s-", "1.2.3s", "99999999999999999999s", "11y", "s", "5.", "5.s", "1e3", "\xe2\x88\x9e"};
     for (const char* b : bad) {
         INFO(b);
         auto res = parse_timespan(b);
@@ -38,6 +40,8 @@ TEST_CASE("duration: numbers are seconds") {
     CHECK(*timespan_from_seconds(0.25).usec == 250000);
     CHECK_FALSE(timespan_from_seconds(-1).usec);
     CHECK_FALSE(timespan_from_seconds(1e12).usec);
+    CHECK(timespan_from_seconds(std::nan("")).error == "is not a number");
+    CHECK(*parse_timespan(".5s").usec == 500000);
 }
 
 TEST_CASE("duration: formatting round-trips") {

@@ -48,7 +48,7 @@ TEST_CASE("unit names: which app names are accepted") {
         INFO(ok);
         CHECK(check_app_name(ok).empty());
     }
-    for (const char* bad : {"", "a b", "caf\xc3\xa9", "a/b", "x$y", "semi;colon", "quote'"}) {
+    for (const char* bad : {"", "a b", "caf\xc3\xa9", "a/b", "x$y", "semi;colon", "quote'", "-x", ".", "..", ".x"}) {
         INFO(bad);
         CHECK_FALSE(check_app_name(bad).empty());
     }
