@@ -15,7 +15,22 @@ Directives (anywhere in a line, after the format's comment marker):
   ## assert-no-key ROLE KEY            the ROLE unit has no KEY= line
   ## assert-no-unit ROLE               no unit of that role is planned
   ## assert-property ROLE NAME SIG JSON  `plan --json`: D-Bus property NAME has signature SIG and value JSON
+
+Hostile input:
+  ## generate TOKEN COUNT TEXT         check a copy of the fixture, made in a scratch directory, in which
+                                       TOKEN is TEXT repeated COUNT times: in the file's name and in every
+                                       line but the ## generate lines. TEXT takes Python's bytes escapes
+                                       (\\n, \\t, \\xNN, \\\\). For a 10 MB value or a 250-byte name
+                                       without such a file in the repository.
+  NAME.d/                              a directory of configs, checked together as one config directory
+                                       (huddlectl validate DIR, plan DIR), for what involves several apps.
+                                       Each file's directives apply to its own diagnostics and its app's
+                                       units; there assert-valid also requires the app to be planned. An
+                                       empty file masks its app and carries no directive: it must have no
+                                       diagnostics and no units.
+  Fixtures are read as bytes: they may hold NUL bytes and invalid UTF-8.
 """
+import codecs
 import json
 import os
 import re
@@ -31,7 +46,10 @@ ROLE_UNIT = {"app": "huddle@{}.service", "timer": "huddle-fetch@{}.timer", "fetc
 
 
 def run(*args):
-    return subprocess.run([HUDDLECTL, *args], capture_output=True, text=True, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    r = subprocess.run([HUDDLECTL, *args], capture_output=True, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    # Messages quote the file's name and text, which need not be UTF-8.
+    r.stdout, r.stderr = (b.decode("utf-8", "surrogateescape") for b in (r.stdout, r.stderr))
+    return r
 
 
 def escape(name):
@@ -76,40 +94,65 @@ def stand_in(root, program):
         os.chmod(dest, 0o755)
 
 
-def check(path, scratch):
-    name = os.path.basename(path)
-    app = name.rsplit(".", 1)[0]
-    problems = []
-    directives = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            m = re.search(r"## (assert-[a-z-]+)\s*(.*?)\s*$", line)
-            if m:
-                directives.append((m.group(1), m.group(2)))
-    if not directives:
-        return ["no '## assert-' directive: say what this fixture must produce"]
+def directives_of(data):
+    out = []
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        m = re.search(r"## (assert-[a-z-]+|generate)\s*(.*?)\s*$", line)
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
 
-    v = run("validate", path)
-    diags = []
+
+def generate(path, data, gens, scratch):
+    """The copy of a fixture that its ## generate directives describe."""
+    name = os.path.basename(path).encode("utf-8", "surrogateescape")
+    lines = data.split(b"\n")
+    for arg in gens:
+        token, count, text = arg.split(" ", 2)
+        token = token.encode()
+        value = codecs.escape_decode(text.encode("utf-8", "surrogateescape"))[0] * int(count)
+        name = name.replace(token, value)
+        lines = [l if b"## generate " in l else l.replace(token, value) for l in lines]
+    d = os.path.join(scratch, "generated")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, name.decode("utf-8", "surrogateescape"))
+    with open(out, "wb") as f:
+        f.write(b"\n".join(lines))
+    return out
+
+
+def load(target):
+    """huddlectl validate and plan on TARGET (a file or a directory): the
+    diagnostics by file, the plan (None if the plan is refused), problems."""
+    problems = []
+    v = run("validate", target)
+    diags = {}
     for line in v.stdout.splitlines():
         m = DIAG.match(line)
-        if m and m.group("file") == path:
-            diags.append({"line": int(m.group("line") or 0), "col": int(m.group("col") or 0), "sev": m.group("sev"), "msg": m.group("msg")})
-    errors = [d for d in diags if d["sev"] == "error"]
+        if m:
+            diags.setdefault(m.group("file"), []).append(
+                {"line": int(m.group("line") or 0), "col": int(m.group("col") or 0), "sev": m.group("sev"), "msg": m.group("msg")})
+    errors = sum(1 for ds in diags.values() for d in ds if d["sev"] == "error")
     if v.returncode not in (0, 1):
         problems.append(f"huddlectl validate exited {v.returncode}: {v.stderr.strip()}")
     if (v.returncode == 1) != bool(errors):
-        problems.append(f"exit code {v.returncode} does not match {len(errors)} error(s)")
-
-    plan_text = plan_json = None
-    if not errors:
-        p = run("plan", path)
-        pj = run("plan", "--json", path)
-        if p.returncode != 0 or pj.returncode != 0:
-            problems.append(f"plan failed on a valid config: {p.stderr.strip()}")
+        problems.append(f"exit code {v.returncode} does not match {errors} error(s)")
+    plan_json = None
+    if not errors or os.path.isdir(target):
+        p = run("plan", target)
+        pj = run("plan", "--json", target)
+        if p.returncode != (1 if errors else 0) or pj.returncode != p.returncode:
+            problems.append(f"plan exited {p.returncode} (--json: {pj.returncode}) for {errors} error(s): {p.stderr.strip()}")
         else:
-            plan_text = p.stdout
             plan_json = json.loads(pj.stdout)
+    return diags, plan_json, problems
+
+
+def check(path, directives, diags, plan_json, in_dir):
+    """The directives of the fixture at PATH, against what huddlectl said."""
+    app = os.path.basename(path).rsplit(".", 1)[0]
+    problems = []
+    errors = [d for d in diags if d["sev"] == "error"]
 
     def unit_text(role):
         if not plan_json:
@@ -122,9 +165,13 @@ def check(path, scratch):
         return None
 
     for kind, arg in directives:
+        if kind == "generate":
+            continue
         if kind == "assert-valid":
             if errors:
                 problems.append("expected valid, got: " + "; ".join(f"{d['line']}: {d['msg']}" for d in errors))
+            elif in_dir and not any(a["app"] == app for a in (plan_json or {}).get("apps", [])):
+                problems.append(f"app {app} is not planned")
         elif kind in ("assert-error", "assert-warning", "assert-notice"):
             sev = kind.split("-")[1]
             where, _, text = arg.partition(" ")
@@ -169,41 +216,83 @@ def check(path, scratch):
                 problems.append(f"{role} {prop}: expected {sig} {value}, got {found[0]['signature']} {json.dumps(found[0]['value'])}")
         else:
             problems.append(f"unknown directive {kind}")
-
-    if plan_json:
-        root = make_verify_root(os.path.join(scratch, app))
-        names = []
-        for a in plan_json["apps"]:
-            for u in a["units"]:
-                with open(os.path.join(root, "etc/systemd/system", u["name"]), "w") as f:
-                    f.write(u["text"])
-                names.append(u["name"])
-                for p in u["properties"]:
-                    if p["signature"] == "a(sasb)":
-                        for cmd in p["value"]:
-                            stand_in(root, cmd[0])
-        r = subprocess.run(["systemd-analyze", "verify", "--root=" + root, *names], capture_output=True, text=True)
-        if r.returncode != 0 or r.stderr.strip():
-            problems.append("systemd-analyze verify: " + (r.stderr.strip() or f"exit {r.returncode}"))
     return problems
 
 
+def verify(plan_json, scratch):
+    if not plan_json or not plan_json["apps"]:
+        return []
+    root = make_verify_root(scratch)
+    names = []
+    for a in plan_json["apps"]:
+        for u in a["units"]:
+            with open(os.path.join(root, "etc/systemd/system", u["name"]), "w") as f:
+                f.write(u["text"])
+            names.append(u["name"])
+            for p in u["properties"]:
+                if p["signature"] == "a(sasb)":
+                    for cmd in p["value"]:
+                        stand_in(root, cmd[0])
+    r = subprocess.run(["systemd-analyze", "verify", "--root=" + root, *names], capture_output=True, text=True)
+    if r.returncode != 0 or r.stderr.strip():
+        return ["systemd-analyze verify: " + (r.stderr.strip() or f"exit {r.returncode}")]
+    return []
+
+
+def check_file(path, scratch):
+    with open(path, "rb") as f:
+        data = f.read()
+    directives = directives_of(data)
+    if not any(k.startswith("assert-") for k, _ in directives):
+        return ["no '## assert-' directive: say what this fixture must produce"]
+    gens = [a for k, a in directives if k == "generate"]
+    target = generate(path, data, gens, scratch) if gens else path
+    diags, plan_json, problems = load(target)
+    problems += check(target, directives, diags.get(target, []), plan_json, False)
+    return problems + verify(plan_json, os.path.join(scratch, "verify"))
+
+
+def check_dir(path, scratch):
+    diags, plan_json, problems = load(path)
+    names = sorted(f for f in os.listdir(path) if f.rsplit(".", 1)[-1] in ("ini", "json", "toml"))
+    if not names:
+        return ["no configs in the directory"]
+    for f in names:
+        fp = os.path.join(path, f)
+        with open(fp, "rb") as fh:
+            data = fh.read()
+        directives = directives_of(data)
+        if not data:
+            app = f.rsplit(".", 1)[0]
+            if diags.get(fp):
+                problems.append(f"{f}: an empty file masks its app, but got: " + "; ".join(d["msg"] for d in diags[fp]))
+            if plan_json and any(a["app"] == app for a in plan_json["apps"]):
+                problems.append(f"{f}: an empty file masks its app, but {app} is planned")
+        elif not any(k.startswith("assert-") for k, _ in directives):
+            problems.append(f"{f}: no '## assert-' directive: say what this fixture must produce")
+        else:
+            problems += [f"{f}: {p}" for p in check(fp, directives, diags.get(fp, []), plan_json, True)]
+    return problems + verify(plan_json, os.path.join(scratch, "verify"))
+
+
 def main():
-    files = sorted(f for f in os.listdir(FIXTURES) if f.rsplit(".", 1)[-1] in ("ini", "json", "toml"))
+    entries = sorted(f for f in os.listdir(FIXTURES) if f.rsplit(".", 1)[-1] in ("ini", "json", "toml")
+                     or (f.endswith(".d") and os.path.isdir(os.path.join(FIXTURES, f))))
     passed = failed = 0
-    with tempfile.TemporaryDirectory() as scratch:
-        for f in files:
-            problems = check(os.path.join(FIXTURES, f), scratch)
-            if problems:
-                failed += 1
-                print(f"FAIL {f}")
-                for p in problems:
-                    print(f"     {p}")
-            else:
-                passed += 1
-                print(f"ok   {f}")
+    for f in entries:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = os.path.join(FIXTURES, f)
+            problems = check_dir(path, scratch) if f.endswith(".d") else check_file(path, scratch)
+        if problems:
+            failed += 1
+            print(f"FAIL {f}")
+            for p in problems:
+                print(f"     {p}")
+        else:
+            passed += 1
+            print(f"ok   {f}")
     print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not files else 0
+    return 1 if failed or not entries else 0
 
 
 if __name__ == "__main__":
