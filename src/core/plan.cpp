@@ -48,6 +48,41 @@ namespace {
 Property s(const char* n, std::string v) { return {n, "s", std::move(v)}; }
 Property t(const char* n, uint64_t v) { return {n, "t", v}; }
 Property as(const char* n, std::vector<std::string> v) { return {n, "as", std::move(v)}; }
+Property b(const char* n, bool v) { return {n, "b", v}; }
+
+// huddle-fetch runs as root, talks to the network and runs the app's build
+// as the app's user. What it needs: write access to the app's state
+// directory and the local path's parent, the network, PID 1's socket, and
+// the capabilities to run and clean up after the app's user. Everything else
+// is shut.
+// `deploys`: the fetch service; without it, the watchdog, which only takes
+// the app's lock (in its state directory), checks and restarts.
+void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
+    std::string state = "huddle/" + c.name;
+    pr.push_back(as("StateDirectory", {state}));
+    if (deploys) {
+        std::string parent = c.repo.local_path.substr(0, c.repo.local_path.rfind('/'));
+        if (!parent.empty() && parent != "/var/lib/" + state)
+            pr.push_back(as("ReadWritePaths", {"-" + parent}));  // "-": a parent that does not exist is no error at start
+    }
+    pr.push_back(s("ProtectSystem", "strict"));
+    pr.push_back(s("ProtectHome", "read-only"));
+    pr.push_back(s("ProtectProc", "invisible"));
+    for (const char* name : {"PrivateTmp", "PrivateDevices", "NoNewPrivileges", "ProtectKernelTunables", "ProtectKernelModules",
+                             "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname", "RestrictRealtime",
+                             "RestrictSUIDSGID", "LockPersonality"})
+        pr.push_back(b(name, true));
+    pr.push_back(t("RestrictNamespaces", 0));  // the namespace types allowed: none
+    // Unix for PID 1 and the journal, IP for remotes, netlink for getaddrinfo.
+    pr.push_back({"RestrictAddressFamilies", "(bas)", NameList{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}});
+    pr.push_back({"SystemCallFilter", "(bas)", NameList{true, {"@system-service"}}});
+    pr.push_back(as("SystemCallArchitectures", {"native"}));
+    // CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER: hand a release to the app's
+    // user and take it back; CAP_KILL: end a step that timed out;
+    // CAP_SETGID, CAP_SETUID: run steps as the app's user.
+    pr.push_back(t("CapabilityBoundingSet", deploys ? (1u << 0) | (1u << 1) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) : 0));
+}
+
 Property exec(const char* n, std::vector<std::string> argv) {
     // systemd expands $VAR in ExecStart; argv words are literal here, so
     // every '$' is doubled, over D-Bus as in a unit file.
@@ -81,11 +116,26 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         pr.push_back({"Conditions", "a(sbbs)", std::vector<Condition>{{"ConditionPathExists", false, false, c.repo.local_path}}});
         pr.push_back(s("Slice", "huddle.slice"));
         pr.push_back(s("Type", a.type));
-        pr.push_back(exec("ExecStart", a.start));
+        // systemd 252 writes an argument holding ';' to the transient unit
+        // file as "...\;...", and after a daemon-reload reads it back with
+        // the backslash: `sh -c 'a; b'` would run `a\; b`. Such arguments go
+        // through the environment, which survives the round trip; systemd
+        // puts "${NAME}" back as exactly one argument.
+        std::vector<std::string> argv = a.start, passed;
+        for (size_t i = 1; i < argv.size(); ++i)
+            if (argv[i] != ";" && argv[i].find(';') != std::string::npos) {
+                passed.push_back("HUDDLE_ARGV_" + std::to_string(i) + "=" + argv[i]);
+                argv[i] = "HUDDLE_ARGV_" + std::to_string(i);
+            }
+        Property start = exec("ExecStart", argv);
+        for (auto& arg : std::get<std::vector<ExecCommand>>(start.value)[0].argv)
+            if (arg.rfind("HUDDLE_ARGV_", 0) == 0) arg = "${" + arg + "}";
+        pr.push_back(std::move(start));
         pr.push_back(s("WorkingDirectory", a.working_directory));
         pr.push_back(s("User", a.user));
         if (!a.group.empty()) pr.push_back(s("Group", a.group));
         std::vector<std::string> env = {"HUDDLE_APP=" + c.name, "HUDDLE_DATA=" + data_dir};
+        env.insert(env.end(), passed.begin(), passed.end());
         for (const auto& [k, v] : a.environment) env.push_back(k + "=" + v);
         pr.push_back(as("Environment", env));
         // release.env carries HUDDLE_COMMIT and HUDDLE_RELEASE, rewritten at
@@ -138,6 +188,7 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         // Polls and `huddlectl deploy` may start it often; a start limit
         // would silently stop deploys.
         pr.push_back(t("StartLimitIntervalUSec", 0));
+        sandbox(pr, c, true);
         p.units.push_back(std::move(u));
     }
 
@@ -165,6 +216,7 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         svc.properties.push_back(exec("ExecStart", argv));
         svc.properties.push_back(t("TimeoutStartUSec", 5 * 60 * kUsecPerSec));
         svc.properties.push_back(t("StartLimitIntervalUSec", 0));
+        sandbox(svc.properties, c, false);
         p.units.push_back(std::move(svc));
     }
     for (auto& u : p.units) stamp_fingerprint(u);
@@ -199,6 +251,10 @@ std::string unit_fingerprint(const UnitPlan& u) {
                     str(v);
                 } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint64_t>) {
                     num(static_cast<uint64_t>(v));
+                } else if constexpr (std::is_same_v<T, NameList>) {
+                    num(v.allow);
+                    num(v.names.size());
+                    for (const auto& n : v.names) str(n);
                 } else {
                     num(v.size());
                     for (const auto& item : v) {

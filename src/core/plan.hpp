@@ -19,6 +19,13 @@ struct ExecCommand {
     bool ignore_failure = false;
 };
 
+// RestrictAddressFamilies=, SystemCallFilter=: an allow list, or (allow =
+// false) a deny list.
+struct NameList {
+    bool allow = true;
+    std::vector<std::string> names;
+};
+
 struct Condition {
     std::string type;  // "ConditionPathExists"
     bool trigger = false;
@@ -33,7 +40,8 @@ using PropertyValue = std::variant<std::string,                                 
                                    std::vector<ExecCommand>,                         // a(sasb)
                                    std::vector<std::pair<std::string, bool>>,        // a(sb)
                                    std::vector<std::pair<std::string, uint64_t>>,    // a(st)
-                                   std::vector<Condition>>;                          // a(sbbs)
+                                   std::vector<Condition>,                           // a(sbbs)
+                                   NameList>;                                        // (bas)
 
 struct Property {
     std::string name;       // D-Bus property name, e.g. "ExecStart"

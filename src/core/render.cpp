@@ -35,6 +35,16 @@ std::string quote_word(const std::string& s) {
     return out + "\"";
 }
 
+// CapabilityBoundingSet is a bit mask over capability numbers.
+std::string capability_names(uint64_t mask) {
+    static const char* const names[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+                                        "CAP_SETGID", "CAP_SETUID"};
+    std::string out;
+    for (unsigned i = 0; i < std::size(names); ++i)
+        if (mask & (uint64_t{1} << i)) out += (out.empty() ? "" : " ") + std::string(names[i]);
+    return out;  // empty: none; bits past CAP_SETUID are never planned
+}
+
 // The unit-file key a D-Bus property is written as, and its section.
 struct FileKey {
     const char* section;
@@ -63,6 +73,27 @@ const std::map<std::string, FileKey>& file_keys() {
         {"TimersMonotonic", {"Timer", ""}},
         {"RandomizedDelayUSec", {"Timer", "RandomizedDelaySec"}},
         {"AccuracyUSec", {"Timer", "AccuracySec"}},
+        {"ProtectSystem", {"Service", "ProtectSystem"}},
+        {"ProtectHome", {"Service", "ProtectHome"}},
+        {"ProtectProc", {"Service", "ProtectProc"}},
+        {"ReadWritePaths", {"Service", "ReadWritePaths"}},
+        {"PrivateTmp", {"Service", "PrivateTmp"}},
+        {"PrivateDevices", {"Service", "PrivateDevices"}},
+        {"NoNewPrivileges", {"Service", "NoNewPrivileges"}},
+        {"ProtectKernelTunables", {"Service", "ProtectKernelTunables"}},
+        {"ProtectKernelModules", {"Service", "ProtectKernelModules"}},
+        {"ProtectKernelLogs", {"Service", "ProtectKernelLogs"}},
+        {"ProtectControlGroups", {"Service", "ProtectControlGroups"}},
+        {"ProtectClock", {"Service", "ProtectClock"}},
+        {"ProtectHostname", {"Service", "ProtectHostname"}},
+        {"RestrictRealtime", {"Service", "RestrictRealtime"}},
+        {"RestrictSUIDSGID", {"Service", "RestrictSUIDSGID"}},
+        {"LockPersonality", {"Service", "LockPersonality"}},
+        {"RestrictNamespaces", {"Service", "RestrictNamespaces"}},
+        {"RestrictAddressFamilies", {"Service", "RestrictAddressFamilies"}},
+        {"SystemCallFilter", {"Service", "SystemCallFilter"}},
+        {"SystemCallArchitectures", {"Service", "SystemCallArchitectures"}},
+        {"CapabilityBoundingSet", {"Service", "CapabilityBoundingSet"}},
     };
     return m;
 }
@@ -73,7 +104,14 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
     std::visit(overloaded{
                    [&](const std::string& v) { out.push_back(key + "=" + esc_specifiers(v)); },
                    [&](bool v) { out.push_back(key + "=" + (v ? "yes" : "no")); },
-                   [&](uint64_t v) { out.push_back(key + "=" + format_timespan(v)); },
+                   [&](uint64_t v) {
+                       if (p.name == "CapabilityBoundingSet")
+                           out.push_back(key + "=" + capability_names(v));
+                       else if (p.name == "RestrictNamespaces")
+                           out.push_back(key + "=" + (v == 0 ? "yes" : "no"));  // the namespaces allowed: none, or (for now) all
+                       else
+                           out.push_back(key + "=" + format_timespan(v));
+                   },
                    [&](const std::vector<std::string>& v) {
                        if (p.name == "Environment") {
                            for (const auto& e : v) out.push_back(key + "=" + quote_word(e));
@@ -103,6 +141,11 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                    [&](const std::vector<Condition>& v) {
                        for (const auto& c : v)
                            out.push_back(c.type + "=" + (c.trigger ? "|" : "") + (c.negate ? "!" : "") + esc_specifiers(c.parameter));
+                   },
+                   [&](const NameList& l) {
+                       std::string line = l.allow ? "" : "~";
+                       for (size_t i = 0; i < l.names.size(); ++i) line += (i ? " " : "") + l.names[i];
+                       out.push_back(key + "=" + line);
                    },
                },
                p.value);
@@ -167,6 +210,7 @@ nlohmann::json property_value_json(const PropertyValue& v) {
                               for (const auto& c : a) out.push_back(json::array({c.type, c.trigger, c.negate, c.parameter}));
                               return out;
                           },
+                          [](const NameList& l) { return json::array({l.allow, l.names}); },
                       },
                       v);
 }

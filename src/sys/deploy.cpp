@@ -477,7 +477,13 @@ int run_watchdog(const AppConfig& c) {
     std::string err;
     // A deploy in progress restarts the app itself; do not race it.
     auto lock = AppLock::try_acquire(app_dir(c.name) + "/lock", err);
-    if (!lock) return kFetchOk;
+    if (!lock) {
+        // A deploy is running (it checks the app itself), or the lock cannot
+        // be taken at all, which must not pass for a healthy app.
+        if (err.rfind("another deploy", 0) == 0) return kFetchOk;
+        spdlog::error("watchdog: cannot take the app's lock: {}", err);
+        return kFetchTemporary;
+    }
     auto sd = Systemd::connect(err);
     if (!sd) {
         spdlog::error("{}", err);

@@ -74,6 +74,12 @@ int append_value(sd_bus_message* m, const PropertyValue& value) {
                                                   c.parameter.c_str());
                 return r >= 0 ? sd_bus_message_close_container(m) : r;
             },
+            [m](const NameList& l) {
+                int r = sd_bus_message_open_container(m, 'r', "bas");
+                if (r >= 0) r = sd_bus_message_append(m, "b", static_cast<int>(l.allow));
+                if (r >= 0) r = append_strv(m, l.names);
+                return r >= 0 ? sd_bus_message_close_container(m) : r;
+            },
         },
         value);
 }

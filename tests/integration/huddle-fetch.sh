@@ -396,6 +396,23 @@ SH
   active huddle@ln.service || fail "the app is not running" || return 1
 }
 
+# The fetch service runs as root with the network: systemd's own measure of
+# its exposure must say OK or better; and an app cannot write its release.
+t_fetch_service_is_sandboxed() {
+  local out level
+  out=$(ct systemd-analyze security --no-pager huddle-fetch@web.service 2>&1)
+  level=$(printf '%s\n' "$out" | grep -o 'Overall exposure level for huddle-fetch@web.service: [0-9.]* [A-Z]*')
+  echo "    $level"
+  case "$level" in
+    *" OK" | *" SAFE" | *" PERFECT") ;;
+    *) printf '%s\n' "$out" | grep -v '^  ✓' >&2; fail "exposure not OK: ${level:-none}"; return 1 ;;
+  esac
+  [ "$(prop huddle@web.service User)" = huddle ] && [ "$(prop huddle@web.service Slice)" = huddle.slice ] || fail "the app does not run as huddle in huddle.slice" || return 1
+  ct runuser -u huddle -- sh -c 'touch /var/lib/huddle/web/current/x' 2>/dev/null && fail "the app's user can write its release" && return 1
+  ct runuser -u huddle -- sh -c 'echo x >> /var/lib/huddle/web/current/run' 2>/dev/null && fail "the app's user can change its release" && return 1
+  return 0
+}
+
 t_apps_are_independent() {
   local pw rc1 rc2
   pw=$(prop huddle@web.service MainPID)
@@ -478,9 +495,10 @@ APP
   ct sh -c "cd /srv/src/nt && $G commit -qam notify && git push -q origin HEAD:main"
   app_config nt file:///srv/git/nt.git | sed 's/^start = .*/&\ntype = notify/' | put nt.ini
   wait_units nt || return 1
-  # systemd-notify runs as a child: let the service accept its message.
-  ct mkdir -p /run/systemd/system/huddle@nt.service.d
-  printf '[Service]\nNotifyAccess=all\nTimeoutStartSec=5\n' | ct sh -c 'cat > /run/systemd/system/huddle@nt.service.d/test.conf'
+  # systemd-notify runs as a child: let the service accept its message. In
+  # /etc, so that it holds after the reboots of the power-off test too.
+  ct mkdir -p /etc/systemd/system/huddle@nt.service.d
+  printf '[Service]\nNotifyAccess=all\nTimeoutStartSec=5\n' | ct sh -c 'cat > /etc/systemd/system/huddle@nt.service.d/test.conf'
   ct systemctl daemon-reload
   [ "$(deploy nt)" = 0 ] || fail "first deploy of a notify app failed" || return 1
   local good; good=$(live_commit nt)
@@ -539,6 +557,7 @@ run_test "self-signed TLS and a wrong SSH host key are refused; the right key de
 run_test "a private HTTPS remote with a token deploys; no token, no deploy; the token is in no log or file" t_https_token
 run_test "a server stalling mid-transfer is ended by the unit's timeout; the next poll deploys" t_stall_mid_transfer
 run_test "a release shares unchanged files with the previous one, and each is exactly its commit" t_releases_share_unchanged_files
+run_test "the fetch service's exposure (systemd-analyze security) is OK; apps cannot write their release" t_fetch_service_is_sandboxed
 run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app

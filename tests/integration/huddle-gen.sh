@@ -188,6 +188,14 @@ t_reload_and_reexec() {
   active huddle-fetch@alpha.timer || fail "timer lost by daemon-reexec" || return 1
   ct systemctl start huddle-gen.service
   nothing_changed || fail "units changed after reexec: $(last_reconcile)" || return 1
+  # systemd re-read alpha's unit from its transient file: a restart must run
+  # the same command (its `sh -c '...; ...'` survives the round trip).
+  ct systemctl restart huddle@alpha.service
+  wait_for "alpha back after restart" 10 active huddle@alpha.service || return 1
+  sleep 1
+  active huddle@alpha.service || fail "alpha's command changed across daemon-reload" || return 1
+  ct journalctl -u huddle@alpha -o cat --no-pager | grep -F '; exec sleep' >/dev/null && fail "sh got an escaped ';'" && return 1
+  return 0
 }
 
 t_reboot_recreates() {

@@ -87,6 +87,21 @@ TEST_CASE("plan: [repository] only makes a poller and no app unit") {
     CHECK(std::get<uint64_t>(prop(*f, "StartLimitIntervalUSec")->value) == 0);
 }
 
+TEST_CASE("plan: an argument with ';' goes through the environment") {
+    // systemd 252 does not read back "a\;b" from a transient unit file
+    // after daemon-reload; the environment survives it.
+    AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
+                             "[application]\nstart = \"/bin/sh -c 'echo $HOME; exec sleep 1' ; x\"\n"),
+                         ctx());
+    const UnitPlan* a = unit(p, UnitRole::app);
+    REQUIRE(a);
+    auto exec = std::get<std::vector<ExecCommand>>(prop(*a, "ExecStart")->value);
+    CHECK(exec[0].argv == std::vector<std::string>{"/bin/sh", "-c", "${HUDDLE_ARGV_2}", ";", "x"});
+    auto env = std::get<std::vector<std::string>>(prop(*a, "Environment")->value);
+    CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data",
+                                          "HUDDLE_ARGV_2=echo $HOME; exec sleep 1"});  // the value is literal: no $$
+}
+
 TEST_CASE("plan: [application] makes the app service") {
     AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\nlocal_path = \"/srv/web\"\n"
                              "[application]\nstart = \"python3 -m http.server $PORT\"\nuser = \"www-data\"\ngroup = \"www\"\n"
