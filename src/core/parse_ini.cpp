@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
@@ -73,10 +74,24 @@ char* reader(char* str, int num, void* stream) {
     st->lineno++;
     std::string line = st->current;
     if (!inih_accepts(line, trim(line))) st->bad_seen = true;
+    // Control characters have no place in a config, and one of them marks
+    // the values carried beside inih (kToken).
+    size_t ctl = std::string::npos;
+    for (size_t i = 0; i < line.size() && ctl == std::string::npos; ++i) {
+        unsigned char c = static_cast<unsigned char>(line[i]);
+        if (c > 0 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') ctl = i;
+    }
     if (line.find('\0') != std::string::npos) {
         st->bad_seen = true;
         st->diags->error({*st->file, st->lineno, static_cast<int>(line.find('\0')) + 1}, "",
                          "NUL byte in the file; config files are text");
+        line = "\n";
+    } else if (ctl != std::string::npos) {
+        st->bad_seen = true;
+        char code[8];
+        std::snprintf(code, sizeof code, "%02X", static_cast<unsigned>(static_cast<unsigned char>(line[ctl])));
+        st->diags->error({*st->file, st->lineno, static_cast<int>(ctl) + 1}, "",
+                         std::string("control character U+00") + code + " in the file; config files are text");
         line = "\n";
     } else {
         // inih would cut values at an inline " ;" (Huddle's configparser
@@ -121,7 +136,12 @@ char* reader(char* str, int num, void* stream) {
 int handler(void* user, const char* section, const char* name, const char* value) {
     auto* st = static_cast<State*>(user);
     std::string v = value;
-    if (!v.empty() && v[0] == kToken) v = st->long_values.at(std::stoul(v.substr(1)));
+    if (!v.empty() && v[0] == kToken) {
+        // The reader refuses control characters, so this is its token.
+        size_t i = 0;
+        for (size_t k = 1; k < v.size() && v[k] >= '0' && v[k] <= '9'; ++k) i = i * 10 + static_cast<size_t>(v[k] - '0');
+        v = i < st->long_values.size() ? st->long_values[i] : std::string();
+    }
     Loc key_loc{*st->file, st->lineno, 1};
     size_t kpos = st->current.find(name);
     if (kpos != std::string::npos) key_loc.col = static_cast<int>(kpos) + 1;

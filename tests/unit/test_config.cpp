@@ -179,7 +179,7 @@ TEST_CASE("config: hostile values") {
         {"[repository]\nremote path = file://../r.git\n", 2, "three slashes"},
         {"[repository]\nremote path = file:///srv/../etc/r.git\n", 2, "'..'"},
         // a control character
-        {"[repository]\nremote path = /r\nbranch = \x01\n", 3, "valid git branch"},
+        {"[repository]\nremote path = /r\nbranch = \x01\n", 3, "control character U+0001"},
     };
     for (const auto& row : rows) {
         INFO(row.text);
