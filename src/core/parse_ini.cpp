@@ -15,7 +15,8 @@
 namespace huddle {
 namespace {
 
-constexpr size_t kInihLine = 200;  // INI_MAX_LINE of the packaged library
+constexpr size_t kInihLine = 200;    // INI_MAX_LINE of the packaged library
+constexpr size_t kInihSection = 49;  // the longest section name it keeps
 constexpr char kToken = '\x01';
 
 std::string_view trim(std::string_view s) {
@@ -110,8 +111,11 @@ char* reader(char* str, int num, void* stream) {
             st->bad_seen = true;
             line = std::string(body) + "\n";  // read as the header it was meant to be
         } else if (section) {
-            if (body.size() > kInihLine / 2) {
-                st->diags->error({*st->file, st->lineno, 1}, "", "section header too long");
+            // inih keeps at most 49 bytes of a section name (MAX_SECTION).
+            if (body.size() > kInihSection + 2) {
+                st->diags->error({*st->file, st->lineno, 1}, "",
+                                 "section name too long; huddle's sections are [repository], [timing], [application], [deploy], "
+                                 "[scripts], [watchdog]");
                 st->bad_seen = true;
                 line = "\n";
             }
