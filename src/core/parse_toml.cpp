@@ -54,11 +54,51 @@ RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diag
     return v;
 }
 
+// The offset of the first non-ASCII byte outside strings and comments, or
+// npos. TOML allows none there (bare keys are ASCII), and toml++ 3.3.0 has
+// undefined behaviour classifying some of them as whitespace.
+size_t non_ascii_outside_strings(const std::string& t) {
+    size_t i = t.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0, n = t.size();  // a byte order mark is allowed
+    while (i < n) {
+        char c = t[i];
+        if (c == '#') {
+            while (i < n && t[i] != '\n') ++i;
+        } else if (c == '"' || c == '\'') {
+            bool multi = t.compare(i, 3, std::string(3, c)) == 0;
+            i += multi ? 3 : 1;
+            while (i < n) {
+                if (c == '"' && t[i] == '\\') {
+                    i += 2;
+                } else if (multi ? t.compare(i, 3, std::string(3, c)) == 0 : t[i] == c) {
+                    i += multi ? 3 : 1;
+                    // A multi-line string may end in up to two more quotes.
+                    while (multi && i < n && t[i] == c) ++i;
+                    break;
+                } else if (!multi && t[i] == '\n') {
+                    break;  // unterminated: toml++ reports it
+                } else {
+                    ++i;
+                }
+            }
+        } else if (static_cast<unsigned char>(c) >= 0x80) {
+            return i;
+        } else {
+            ++i;
+        }
+    }
+    return std::string::npos;
+}
+
 }  // namespace
 
 RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics& diags) {
     if (text.find('\0') != std::string::npos) {
         diags.error(loc_of_offset(text, text.find('\0'), file), "", "NUL byte in the file; config files are text");
+        return {};
+    }
+    if (size_t bad = non_ascii_outside_strings(text); bad != std::string::npos) {
+        diags.error(loc_of_offset(text, bad, file), "",
+                    "invalid TOML: a character other than ASCII outside a string; a key with other letters must be quoted");
         return {};
     }
     try {

@@ -147,6 +147,22 @@ TEST_CASE("toml: syntax errors and duplicate keys give line and column") {
     CHECK(d2.items()[0].loc.line == 3);
 }
 
+TEST_CASE("toml: other than ASCII only in strings and comments") {
+    // Letters beyond ASCII in strings of every kind, and in comments, are fine.
+    Diagnostics ok;
+    parse_toml("# größe\n[application]\nstart = \"echo \\\" ü\"\nworking_directory = 'é'\n"
+               "environment = { A = \"\"\"\nä\\\"\"\"\"\", B = '''\nß'''' }  # 名前\n",
+               "f.toml", ok);
+    CHECK_FALSE(ok.has_errors());
+    // A bare key may not hold them (and toml++ 3.3.0 misbehaves on some).
+    Diagnostics bad;
+    parse_toml("[repository]\nremote_päth = \"/x\"\n", "f.toml", bad);
+    REQUIRE(bad.items().size() == 1);
+    CHECK(bad.items()[0].loc.line == 2);
+    CHECK(bad.items()[0].loc.col == 9);
+    CHECK(bad.items()[0].message.find("must be quoted") != std::string::npos);
+}
+
 TEST_CASE("json: a document that is not an object is one error with a position") {
     for (const char* text : {"[1, 2]", "42", "\"x\"", "null", "\n  true", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"}) {
         INFO(text);
