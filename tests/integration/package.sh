@@ -67,7 +67,7 @@ t_purge() {
   ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q huddle >/dev/null 2>&1 || fail "apt purge failed" || return 1
   local left
   left=$(ct systemctl list-units --all --plain --no-legend 'huddle*' | grep -v ' not-found ' || true)
-  [ -z "$left" ] || fail "huddle units left after purge: $left" || return 1
+  [ -z "$left" ] || fail "huddle units left after purge (running, or failed and not reset): $left" || return 1
   ct test -e /usr/bin/huddle-fetch && fail "binaries left after purge" && return 1
   ct test -d /var/lib/huddle/hello || fail "purge removed the app's data" || return 1
   ct test -f /etc/huddle/hello.toml || fail "purge removed the operator's config" || return 1
