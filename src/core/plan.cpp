@@ -121,15 +121,14 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         // the backslash: `sh -c 'a; b'` would run `a\; b`. Such arguments go
         // through the environment, which survives the round trip; systemd
         // puts "${NAME}" back as exactly one argument.
-        std::vector<std::string> argv = a.start, passed;
+        Property start = exec("ExecStart", a.start);
+        std::vector<std::string>& argv = std::get<std::vector<ExecCommand>>(start.value)[0].argv, passed;
         for (size_t i = 1; i < argv.size(); ++i)
-            if (argv[i] != ";" && argv[i].find(';') != std::string::npos) {
-                passed.push_back("HUDDLE_ARGV_" + std::to_string(i) + "=" + argv[i]);
-                argv[i] = "HUDDLE_ARGV_" + std::to_string(i);
+            if (a.start[i] != ";" && a.start[i].find(';') != std::string::npos) {
+                std::string name = "HUDDLE_ARGV_" + std::to_string(i);
+                passed.push_back(name + "=" + a.start[i]);  // literal: the environment is not $-expanded
+                argv[i] = "${" + name + "}";
             }
-        Property start = exec("ExecStart", argv);
-        for (auto& arg : std::get<std::vector<ExecCommand>>(start.value)[0].argv)
-            if (arg.rfind("HUDDLE_ARGV_", 0) == 0) arg = "${" + arg + "}";
         pr.push_back(std::move(start));
         pr.push_back(s("WorkingDirectory", a.working_directory));
         pr.push_back(s("User", a.user));

@@ -100,6 +100,10 @@ TEST_CASE("plan: an argument with ';' goes through the environment") {
     auto env = std::get<std::vector<std::string>>(prop(*a, "Environment")->value);
     CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data",
                                           "HUDDLE_ARGV_2=echo $HOME; exec sleep 1"});  // the value is literal: no $$
+    // A word that merely looks like such a name is left alone.
+    AppPlan q = plan_app(cfg("[repository]\nremote_path = \"/r\"\n[application]\nstart = \"echo HUDDLE_ARGV_1\"\n"), ctx());
+    auto qexec = std::get<std::vector<ExecCommand>>(prop(*unit(q, UnitRole::app), "ExecStart")->value);
+    CHECK(qexec[0].argv == std::vector<std::string>{"echo", "HUDDLE_ARGV_1"});
 }
 
 TEST_CASE("plan: [application] makes the app service") {
