@@ -126,14 +126,28 @@ public:
     bool end_array() override { return close(); }
     bool key(string_t& k) override {
         pending_key_ = k;
-        // Find this key's quoted text at or after the cursor: keys arrive in
-        // document order, and an escaped quote inside a string cannot match.
-        std::string quoted = nlohmann::json(k).dump();
-        size_t at = search_.find(quoted, cursor_);
+        // Keys arrive in document order and the cursor sits past the previous
+        // key's colon, so this key is the next string followed by ':'. Found
+        // by the syntax rather than by its text, since the text may be
+        // written with escapes ("\u0061" for "a"). Strings between are values.
+        size_t at = std::string::npos, end = std::string::npos;
+        for (size_t i = cursor_; i < search_.size(); ++i) {
+            if (search_[i] != '"') continue;
+            size_t j = i + 1;
+            while (j < search_.size() && search_[j] != '"') j += search_[j] == '\\' ? 2 : 1;
+            if (j >= search_.size()) break;
+            if (at == std::string::npos) at = i, end = j + 1;  // no colon follows: a syntax error comes next
+            size_t next = search_.find_first_not_of(" \t\r\n", j + 1);
+            if (next != std::string::npos && search_[next] == ':') {
+                at = i, end = j + 1;
+                break;
+            }
+            i = j;
+        }
         if (at != std::string::npos) {
             key_loc_ = loc_of_offset_cached(at);
-            size_t colon = search_.find(':', at + quoted.size());
-            cursor_ = colon == std::string::npos ? at + quoted.size() : colon + 1;
+            size_t colon = search_.find(':', end);
+            cursor_ = colon == std::string::npos ? end : colon + 1;
             size_t val = search_.find_first_not_of(" \t\r\n", cursor_);
             value_loc_ = val == std::string::npos ? key_loc_ : loc_of_offset_cached(val);
             value_off_ = val == std::string::npos ? std::string::npos : val;
