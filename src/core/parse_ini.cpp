@@ -58,6 +58,7 @@ struct State {
     int lineno = 0;
     std::string current;       // the physical line now being parsed
     std::vector<std::string> long_values;
+    std::vector<std::string> section_names;  // headers inih cannot hold, passed as kToken + index
     RawDoc doc;
     std::string last_section;  // as inih passes it
     bool in_section = false;
@@ -118,6 +119,11 @@ char* reader(char* str, int num, void* stream) {
                                  "[scripts], [watchdog]");
                 st->bad_seen = true;
                 line = "\n";
+            } else if (body.substr(0, body.find(']')).find(';') != std::string_view::npos) {
+                // inih would end the name at an inline " ;" and find no ']';
+                // configparser kept it. The name travels beside inih too.
+                st->section_names.emplace_back(body.substr(1, body.find(']') - 1));
+                line = std::string("[") + kToken + std::to_string(st->section_names.size() - 1) + "]\n";
             }
         } else if (lead > 0) {
             // An indented line continues the previous value: all of it is text.
@@ -137,15 +143,20 @@ char* reader(char* str, int num, void* stream) {
     return str;
 }
 
-int handler(void* user, const char* section, const char* name, const char* value) {
+// The value behind a token of the reader ("\x01" + index into STORE), or
+// TEXT itself.
+std::string untoken(const char* text, const std::vector<std::string>& store) {
+    if (text[0] != kToken) return text;
+    // The reader refuses control characters, so this is its token.
+    size_t i = 0;
+    for (size_t k = 1; text[k] >= '0' && text[k] <= '9'; ++k) i = i * 10 + static_cast<size_t>(text[k] - '0');
+    return i < store.size() ? store[i] : std::string();
+}
+
+int handler(void* user, const char* section_token, const char* name, const char* value) {
     auto* st = static_cast<State*>(user);
-    std::string v = value;
-    if (!v.empty() && v[0] == kToken) {
-        // The reader refuses control characters, so this is its token.
-        size_t i = 0;
-        for (size_t k = 1; k < v.size() && v[k] >= '0' && v[k] <= '9'; ++k) i = i * 10 + static_cast<size_t>(v[k] - '0');
-        v = i < st->long_values.size() ? st->long_values[i] : std::string();
-    }
+    const std::string section = untoken(section_token, st->section_names);
+    std::string v = untoken(value, st->long_values);
     Loc key_loc{*st->file, st->lineno, 1};
     size_t kpos = st->current.find(name);
     if (kpos != std::string::npos) key_loc.col = static_cast<int>(kpos) + 1;
@@ -157,7 +168,7 @@ int handler(void* user, const char* section, const char* name, const char* value
     bool continuation = !st->current.empty() && (st->current[0] == ' ' || st->current[0] == '\t');
 
     if (!st->in_section || st->last_section != section || st->new_header) {
-        if (*section == '\0') {
+        if (section.empty()) {
             // After a broken line (a header, likely) that was reported, this is no news.
             if (!st->bad_seen) st->diags->error(key_loc, name, "key outside any section; put it under a [section] header such as [repository]");
             return 1;

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -54,10 +55,63 @@ RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diag
     return v;
 }
 
+// toml++ 3.3.0's is_non_ascii_horizontal_whitespace() reaches
+// TOML_UNREACHABLE (undefined behaviour) for most letters in U+00A1..U+04D9,
+// U+2EAE..U+32A7 and U+FEC6..U+FEFE: its table only covers the ranges that
+// hold whitespace. This is that function's own test for "no answer".
+bool tomlpp_cannot_classify(char32_t c) {
+    if (c < 0xA0 || c > 0xFEFF) return false;
+    const uint64_t child = (static_cast<uint64_t>(c) - 0xA0) / 0x3FA;
+    if ((1ull << child) & 0x7FFFFFFFFFFFF75Eull) return false;
+    if (c == 0xA0 || c == 0x3000 || c == 0xFEFF) return false;
+    return child != 5 && child != 7;
+}
+
+// The code point of the UTF-8 sequence at T[I] (U+FFFD when malformed: toml++
+// reports those itself).
+char32_t code_point_at(const std::string& t, size_t i) {
+    const auto b = [&](size_t k) { return k < t.size() ? static_cast<unsigned char>(t[k]) : 0u; };
+    unsigned c = b(i);
+    if (c < 0x80) return c;
+    int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
+    if (more < 0) return 0xFFFD;
+    char32_t cp = c & (0x3F >> more);
+    for (int k = 1; k <= more; ++k) {
+        if ((b(i + k) & 0xC0) != 0x80) return 0xFFFD;
+        cp = (cp << 6) | (b(i + k) & 0x3F);
+    }
+    return cp;
+}
+
+// In a multi-line basic string toml++ asks "is this whitespace?" of the
+// character after a backslash, and of the first one after a line-ending
+// backslash's blank run. The first is an invalid escape anyway: its offset
+// is returned (npos if none). The second is valid TOML: its offset goes to
+// REWRITE, to be written as \uXXXX, which means the same.
+size_t tomlpp_unclassifiable_after_backslash(const std::string& t, size_t i, size_t end, std::vector<size_t>& rewrite) {
+    for (; i < end; ++i) {
+        if (t[i] != '\\') continue;
+        size_t j = i + 1;
+        if (j < end && tomlpp_cannot_classify(code_point_at(t, j))) return j;
+        if (j < end && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) {
+            while (j < end && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n')) ++j;
+            if (j < end && tomlpp_cannot_classify(code_point_at(t, j))) rewrite.push_back(j);
+            i = j - 1;
+        } else {
+            i = j;  // an escape: the escaped character is not a backslash that starts another
+        }
+    }
+    return std::string::npos;
+}
+
 // The offset of the first non-ASCII byte outside strings and comments, or
 // npos. TOML allows none there (bare keys are ASCII), and toml++ 3.3.0 has
-// undefined behaviour classifying some of them as whitespace.
-size_t non_ascii_outside_strings(const std::string& t) {
+// undefined behaviour classifying some of them as whitespace. Sets
+// *IN_STRING when the offset is an escape toml++ cannot classify in a
+// multi-line basic string instead; fills REWRITE (see
+// tomlpp_unclassifiable_after_backslash).
+size_t non_ascii_outside_strings(const std::string& t, bool* in_string, std::vector<size_t>& rewrite) {
+    *in_string = false;
     size_t i = t.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0, n = t.size();  // a byte order mark is allowed
     while (i < n) {
         char c = t[i];
@@ -66,6 +120,7 @@ size_t non_ascii_outside_strings(const std::string& t) {
         } else if (c == '"' || c == '\'') {
             bool multi = t.compare(i, 3, std::string(3, c)) == 0;
             i += multi ? 3 : 1;
+            const size_t start = i;
             while (i < n) {
                 if (c == '"' && t[i] == '\\') {
                     i += 2;
@@ -78,6 +133,13 @@ size_t non_ascii_outside_strings(const std::string& t) {
                     break;  // unterminated: toml++ reports it
                 } else {
                     ++i;
+                }
+            }
+            // Terminated or not: toml++ reads it either way.
+            if (multi && c == '"') {
+                if (size_t bad = tomlpp_unclassifiable_after_backslash(t, start, std::min(i, n), rewrite); bad != std::string::npos) {
+                    *in_string = true;
+                    return bad;
                 }
             }
         } else if (static_cast<unsigned char>(c) >= 0x80) {
@@ -96,13 +158,35 @@ RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics&
         diags.error(loc_of_offset(text, text.find('\0'), file), "", "NUL byte in the file; config files are text");
         return {};
     }
-    if (size_t bad = non_ascii_outside_strings(text); bad != std::string::npos) {
-        diags.error(loc_of_offset(text, bad, file), "",
-                    "invalid TOML: a character other than ASCII outside a string; a key with other letters must be quoted");
+    bool in_string = false;
+    std::vector<size_t> rewrite;
+    if (size_t bad = non_ascii_outside_strings(text, &in_string, rewrite); bad != std::string::npos) {
+        if (in_string)
+            diags.error(loc_of_offset(text, bad, file), "",
+                        fmt::format("invalid TOML: an escape is a backslash and one of btnfr\"\\uU, not U+{:04X}; write a "
+                                    "backslash as \\\\", static_cast<uint32_t>(code_point_at(text, bad))));
+        else
+            diags.error(loc_of_offset(text, bad, file), "",
+                        "invalid TOML: a character other than ASCII outside a string; a key with other letters must be quoted");
         return {};
     }
+    // Same meaning, and toml++ never has to classify them. Only columns
+    // later on those lines move, and only in its own error messages.
+    std::string safe;
+    if (!rewrite.empty()) {
+        size_t from = 0;
+        for (size_t at : rewrite) {
+            size_t len = 1;
+            while (at + len < text.size() && (static_cast<unsigned char>(text[at + len]) & 0xC0) == 0x80) ++len;
+            safe.append(text, from, at - from);
+            safe += fmt::format("\\u{:04X}", static_cast<uint32_t>(code_point_at(text, at)));
+            from = at + len;
+        }
+        safe.append(text, from, std::string::npos);
+    }
+    const std::string& input = rewrite.empty() ? text : safe;
     try {
-        toml::table tbl = toml::parse(text, file);
+        toml::table tbl = toml::parse(input, file);
         RawValue root = convert(tbl, file, diags, "", 0);
         return doc_from_tree(std::move(root), file, diags);
     } catch (const toml::parse_error& e) {
