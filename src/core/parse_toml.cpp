@@ -104,6 +104,15 @@ size_t tomlpp_unclassifiable_after_backslash(const std::string& t, size_t i, siz
     return std::string::npos;
 }
 
+// Whether a quote at T[I] starts a string for toml++: only where a key or a
+// value starts. Elsewhere (as in the bare value 2't) it is one more
+// character toml++ reads, classifying each one as it goes.
+bool string_can_start(const std::string& t, size_t i) {
+    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) --i;
+    return i == 0 || std::string_view("=[{,.\n\r").find(t[i - 1]) != std::string_view::npos ||
+           (i == 3 && t.rfind("\xEF\xBB\xBF", 0) == 0);
+}
+
 // The offset of the first non-ASCII byte outside strings and comments, or
 // npos. TOML allows none there (bare keys are ASCII), and toml++ 3.3.0 has
 // undefined behaviour classifying some of them as whitespace. Sets
@@ -117,7 +126,7 @@ size_t non_ascii_outside_strings(const std::string& t, bool* in_string, std::vec
         char c = t[i];
         if (c == '#') {
             while (i < n && t[i] != '\n') ++i;
-        } else if (c == '"' || c == '\'') {
+        } else if ((c == '"' || c == '\'') && string_can_start(t, i)) {
             bool multi = t.compare(i, 3, std::string(3, c)) == 0;
             i += multi ? 3 : 1;
             const size_t start = i;
@@ -167,7 +176,7 @@ RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics&
                                     "backslash as \\\\", static_cast<uint32_t>(code_point_at(text, bad))));
         else
             diags.error(loc_of_offset(text, bad, file), "",
-                        "invalid TOML: a character other than ASCII outside a string; a key with other letters must be quoted");
+                        "invalid TOML: a character other than ASCII outside a quoted string; put text, keys included, in quotes");
         return {};
     }
     // Same meaning, and toml++ never has to classify them. Only columns

@@ -160,7 +160,7 @@ TEST_CASE("toml: other than ASCII only in strings and comments") {
     REQUIRE(bad.items().size() == 1);
     CHECK(bad.items()[0].loc.line == 2);
     CHECK(bad.items()[0].loc.col == 9);
-    CHECK(bad.items()[0].message.find("must be quoted") != std::string::npos);
+    CHECK(bad.items()[0].message.find("in quotes") != std::string::npos);
 }
 
 TEST_CASE("json: a document that is not an object is one error with a position") {
