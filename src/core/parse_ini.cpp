@@ -28,8 +28,8 @@ std::string_view trim(std::string_view s) {
 // Whether inih takes a line (trimmed: LINE; as written: RAW). The lines it
 // refuses are reported after parsing, each with the reason.
 bool inih_accepts(std::string_view raw, std::string_view line) {
-    return line.empty() || line[0] == '#' || line[0] == ';' || (line[0] == '[' && line.find(']') != std::string_view::npos) ||
-           line.find_first_of("=:") != std::string_view::npos ||
+    if (!line.empty() && line[0] == '[' && raw[0] == '[') return line.find(']') != std::string_view::npos;  // '=' or not
+    return line.empty() || line[0] == '#' || line[0] == ';' || line.find_first_of("=:") != std::string_view::npos ||
            // an indented line continues the previous value
            raw[0] == ' ' || raw[0] == '\t' || line.find('\0') != std::string_view::npos;
 }
@@ -119,10 +119,10 @@ char* reader(char* str, int num, void* stream) {
                                  "[scripts], [watchdog]");
                 st->bad_seen = true;
                 line = "\n";
-            } else if (body.substr(0, body.find(']')).find(';') != std::string_view::npos) {
+            } else if (size_t close = body.find(']'); close != std::string_view::npos && body.substr(0, close).find(';') != std::string_view::npos) {
                 // inih would end the name at an inline " ;" and find no ']';
                 // configparser kept it. The name travels beside inih too.
-                st->section_names.emplace_back(body.substr(1, body.find(']') - 1));
+                st->section_names.emplace_back(body.substr(1, close - 1));
                 line = std::string("[") + kToken + std::to_string(st->section_names.size() - 1) + "]\n";
             }
         } else if (lead > 0) {
