@@ -16,7 +16,6 @@ namespace huddle {
 namespace {
 
 constexpr size_t kInihLine = 200;    // INI_MAX_LINE of the packaged library
-constexpr size_t kInihSection = 49;  // the longest section name it keeps
 constexpr char kToken = '\x01';
 
 std::string_view trim(std::string_view s) {
@@ -106,22 +105,18 @@ char* reader(char* str, int num, void* stream) {
         size_t sep = body.find_first_of("=:");
         if (comment_or_blank) {
             line = "\n";
-        } else if (indented_header(line, body)) {
-            st->diags->error({*st->file, st->lineno, static_cast<int>(lead) + 1}, "",
-                             "a section header must start at the beginning of the line (an indented line continues the value above it)");
-            st->bad_seen = true;
-            line = std::string(body) + "\n";  // read as the header it was meant to be
-        } else if (section) {
-            // inih keeps at most 49 bytes of a section name (MAX_SECTION).
-            if (body.size() > kInihSection + 2) {
-                st->diags->error({*st->file, st->lineno, 1}, "",
-                                 "section name too long; huddle's sections are [repository], [timing], [application], [deploy], "
-                                 "[scripts], [watchdog]");
-                st->bad_seen = true;
-                line = "\n";
-            } else if (size_t close = body.find(']'); close != std::string_view::npos && body.substr(0, close).find(';') != std::string_view::npos) {
-                // inih would end the name at an inline " ;" and find no ']';
-                // configparser kept it. The name travels beside inih too.
+        } else if (section || indented_header(line, body)) {
+            if (!section) {
+                st->diags->error({*st->file, st->lineno, static_cast<int>(lead) + 1}, "",
+                                 "a section header must start at the beginning of the line (an indented line continues the value above it)");
+                st->bad_seen = true;  // read as the header it was meant to be
+            }
+            if (size_t close = body.find(']'); close == std::string_view::npos) {
+                line = "[\n";  // inih refuses it too; reported after parsing
+            } else {
+                // Every name travels beside inih, which keeps 49 bytes of one
+                // and ends it at an inline " ;" (configparser did neither);
+                // what follows the ']' is ignored by both.
                 st->section_names.emplace_back(body.substr(1, close - 1));
                 line = std::string("[") + kToken + std::to_string(st->section_names.size() - 1) + "]\n";
             }
@@ -137,6 +132,12 @@ char* reader(char* str, int num, void* stream) {
             st->bad_seen = true;
             line = "\n";
         }
+    }
+    if (line.size() + 1 > static_cast<size_t>(num)) {
+        // Every branch above hands inih a short line; this keeps its buffer safe if one ever does not.
+        st->diags->error({*st->file, st->lineno, 1}, "", "line too long to read; split it");
+        st->bad_seen = true;
+        line = "\n";
     }
     if (header_line(line, trim(line))) st->new_header = true;
     std::memcpy(str, line.c_str(), line.size() + 1);
