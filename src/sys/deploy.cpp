@@ -105,6 +105,8 @@ private:
     bool publish(const std::string& commit, const std::string& release, std::string& error);
     // "" if healthy, else why not.
     std::string restart_and_check(Systemd& sd, const std::string& commit, const std::string& release, bool start_if_stopped);
+    Systemd::UnitStatus app_status(Systemd& sd);
+    bool systemd_silent_ = false;  // a check failed because systemd did not answer, not because of the release
     int fail_rejected(const std::string& commit, const std::string& why);
     void prune();
 
@@ -237,9 +239,25 @@ bool Cycle::publish(const std::string& commit, const std::string& release, std::
     return true;
 }
 
+// A busy PID 1 may not answer within the call timeout. What it did not say
+// is no verdict on the release: ask again, and failing that, say so
+// (systemd_silent_) rather than blame the commit.
+Systemd::UnitStatus Cycle::app_status(Systemd& sd) {
+    Systemd::UnitStatus st;
+    for (int attempt = 1;; ++attempt) {
+        st = sd.unit_status(unit_);
+        if (st.error.empty() || attempt == 3) break;
+        spdlog::warn("systemd did not answer about {} ({}); asking again", unit_, st.error);
+        ::sleep(1);
+    }
+    if (!st.error.empty()) systemd_silent_ = true;
+    return st;
+}
+
 std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, const std::string& release, bool start_if_stopped) {
     Step s("restart", commit);
-    Systemd::UnitStatus st = sd.unit_status(unit_);
+    Systemd::UnitStatus st = app_status(sd);
+    if (!st.error.empty()) return "systemd did not answer about " + unit_ + ": " + st.error;
     if (!st.loaded) return unit_ + " is not loaded (has huddle-gen run?)";
     bool running = st.active_state == "active" || st.active_state == "activating" || st.active_state == "reloading";
     if (!running && st.active_state != "failed" && !start_if_stopped) {
@@ -249,17 +267,25 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
     usec_t stop = c_.app->stop_timeout.value_or(90 * kUsecPerSec);
     std::string err = sd.start_and_wait(unit_, running, stop + 10 * 60 * kUsecPerSec);
     if (!err.empty()) return "starting " + unit_ + " failed: " + err;
-    st = sd.unit_status(unit_);
+    st = app_status(sd);
+    if (!st.error.empty()) return "systemd did not answer about " + unit_ + ": " + st.error;
     if (st.active_state != "active") return unit_ + " is " + st.active_state + " after its start job";
     spdlog::info("{} restarted; checking it stays up for {}", unit_, format_timespan(c_.deploy.settle));
     Step h("health", commit);
     usec_t end = now_usec() + c_.deploy.settle;
+    auto stayed_up = [&](const Systemd::UnitStatus& now) {
+        return now.active_state == "active" && now.invocation == st.invocation && now.n_restarts == st.n_restarts;
+    };
     while (now_usec() < end) {
         usleep(100000);
         Systemd::UnitStatus now = sd.unit_status(unit_);
-        if (now.active_state != "active" || now.invocation != st.invocation || now.n_restarts != st.n_restarts)
-            return unit_ + " did not stay up (now " + now.active_state + ")";
+        if (now.error.empty() && !stayed_up(now)) return unit_ + " did not stay up (now " + now.active_state + ")";
+        if (!now.error.empty()) spdlog::warn("systemd did not answer about {} ({}); that check is skipped", unit_, now.error);
     }
+    // The verdict needs an answer at the end of the settle time.
+    Systemd::UnitStatus last = app_status(sd);
+    if (!last.error.empty()) return "systemd did not answer about " + unit_ + ": " + last.error;
+    if (!stayed_up(last)) return unit_ + " did not stay up (now " + last.active_state + ")";
     if (!c_.deploy.health_command.empty()) {
         RunSpec spec{c_.deploy.health_command, app_user(c_), app_group(c_), release, base_env(commit, release), c_.deploy.health_timeout};
         RunResult r = run_process(spec, [](const std::string& out) { spdlog::info("  {}", out); });
@@ -375,14 +401,23 @@ int Cycle::run() {
     std::string why;
     if (c_.app) {
         auto sd = Systemd::connect(err);
-        if (!sd)
+        if (!sd) {
             why = err;
-        else
+            systemd_silent_ = true;
+        } else {
             why = restart_and_check(*sd, target, release, live.empty());
+        }
         if (!why.empty()) {
             Step s("rollback", target);
-            spdlog::error("release {} is unhealthy: {}; rolling back", target.substr(0, 12), why);
-            state_.bad = {target};
+            if (systemd_silent_) {
+                // Not the release's fault, as far as anyone knows: back to the
+                // known good one, and this one is tried again at the next poll.
+                spdlog::error("cannot tell whether release {} is healthy: {}; rolling back, to try it again at the next poll",
+                              target.substr(0, 12), why);
+            } else {
+                spdlog::error("release {} is unhealthy: {}; rolling back", target.substr(0, 12), why);
+                state_.bad = {target};
+            }
             if (!live.empty()) {
                 std::string e2;
                 if (!publish(live, live_target, e2)) spdlog::error("{}", e2);
@@ -398,7 +433,7 @@ int Cycle::run() {
             }
             add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "rolled-back", why});
             if (!save_state(err)) spdlog::error("{}", err);
-            return kFetchRolledBack;
+            return systemd_silent_ ? kFetchTemporary : kFetchRolledBack;
         }
     }
     Step s("deployed", target);
@@ -451,6 +486,8 @@ int Cycle::rollback(const std::string& to) {
         auto sd = Systemd::connect(err);
         if (sd) {
             Systemd::UnitStatus us = sd->unit_status(unit_);
+            if (!us.error.empty())
+                spdlog::error("systemd did not answer about {} ({}); restart it with: systemctl restart {}", unit_, us.error, unit_);
             if (us.active_state == "active" || us.active_state == "failed") {
                 std::string e = sd->start_and_wait(unit_, true, 10 * 60 * kUsecPerSec);
                 if (!e.empty()) spdlog::error("restarting {} failed: {}", unit_, e);

@@ -348,12 +348,20 @@ std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& 
 
 namespace huddle::sys {
 
-std::string Systemd::unit_object(const std::string& unit) {
+namespace {
+std::string call_error(const sd_bus_error& err, int r) {
+    return std::string(err.name ? err.name : "error") + ": " + (err.message ? err.message : errno_text(r));
+}
+}  // namespace
+
+std::string Systemd::unit_object(const std::string& unit, std::string* error) {
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
     const char* path = nullptr;
     int r = sd_bus_call_method(bus_.get(), kDest, kPath, kManager, "GetUnit", &err, &reply, "s", unit.c_str());
     BusMessagePtr rp(reply);
+    // Not loaded is an answer; a timeout or a lost connection is not.
+    if (r < 0 && error && !sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit")) *error = call_error(err, r);
     sd_bus_error_free(&err);
     if (r < 0 || sd_bus_message_read(reply, "o", &path) < 0 || !path) return "";
     return path;
@@ -361,38 +369,42 @@ std::string Systemd::unit_object(const std::string& unit) {
 
 Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
     UnitStatus st;
-    std::string object = unit_object(unit);
+    std::string object = unit_object(unit, &st.error);
     if (object.empty()) return st;
     const char* path = object.c_str();
     sd_bus_error err = SD_BUS_ERROR_NULL;
+    auto failed = [&](int r) {
+        st.error = call_error(err, r);
+        sd_bus_error_free(&err);
+        return st;
+    };
     char* load = nullptr;
     // A unit only referenced by another is listed, but "not-found".
-    if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "LoadState", &err, &load) >= 0 && load)
-        st.loaded = std::strcmp(load, "loaded") == 0;
+    int r = sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "LoadState", &err, &load);
+    if (r < 0) return failed(r);
+    st.loaded = load && std::strcmp(load, "loaded") == 0;
     free(load);
-    sd_bus_error_free(&err);
     if (!st.loaded) return st;
     char* active = nullptr;
-    if (sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "ActiveState", &err, &active) >= 0 && active)
-        st.active_state = active;
+    r = sd_bus_get_property_string(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "ActiveState", &err, &active);
+    if (r < 0) return failed(r);
+    st.active_state = active ? active : "";
     free(active);
-    sd_bus_error_free(&err);
     sd_bus_message* m = nullptr;
-    if (sd_bus_get_property(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "InvocationID", &err, &m, "ay") >= 0) {
-        const void* bytes = nullptr;
-        size_t n = 0;
-        if (sd_bus_message_read_array(m, 'y', &bytes, &n) >= 0)
-            for (size_t i = 0; i < n; ++i) {
-                static const char* hex = "0123456789abcdef";
-                unsigned char b = static_cast<const unsigned char*>(bytes)[i];
-                st.invocation += hex[b >> 4];
-                st.invocation += hex[b & 15];
-            }
-    }
-    sd_bus_message_unref(m);
-    sd_bus_error_free(&err);
-    sd_bus_get_property_trivial(bus_.get(), kDest, path, "org.freedesktop.systemd1.Service", "NRestarts", &err, 'u', &st.n_restarts);
-    sd_bus_error_free(&err);
+    r = sd_bus_get_property(bus_.get(), kDest, path, "org.freedesktop.systemd1.Unit", "InvocationID", &err, &m, "ay");
+    BusMessagePtr mp(m);
+    if (r < 0) return failed(r);
+    const void* bytes = nullptr;
+    size_t n = 0;
+    if (sd_bus_message_read_array(m, 'y', &bytes, &n) >= 0)
+        for (size_t i = 0; i < n; ++i) {
+            static const char* hex = "0123456789abcdef";
+            unsigned char b = static_cast<const unsigned char*>(bytes)[i];
+            st.invocation += hex[b >> 4];
+            st.invocation += hex[b & 15];
+        }
+    r = sd_bus_get_property_trivial(bus_.get(), kDest, path, "org.freedesktop.systemd1.Service", "NRestarts", &err, 'u', &st.n_restarts);
+    if (r < 0) return failed(r);
     return st;
 }
 

@@ -65,7 +65,8 @@ public:
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
     // The unit's D-Bus object path, or "" if it is not loaded.
-    std::string unit_object(const std::string& unit);
+    // "" when not loaded; sets *ERROR when systemd gave no answer.
+    std::string unit_object(const std::string& unit, std::string* error = nullptr);
 
     // A numeric property ('t' uint64, 'i' int32 widened); nullopt if the unit is not loaded.
     std::optional<int64_t> unit_number(const std::string& unit, const char* iface, const char* property, char type);
@@ -75,6 +76,7 @@ public:
         std::string active_state;  // active, inactive, failed, activating, ...
         std::string invocation;    // changes at every start
         uint32_t n_restarts = 0;
+        std::string error;         // systemd did not answer (busy past the call timeout, gone): nothing above is known
     };
     UnitStatus unit_status(const std::string& unit);
     // Start/restart one unit and wait for its job; "" on success, else why not.

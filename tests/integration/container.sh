@@ -49,6 +49,13 @@ ct_halt() {
   while kill -0 "$CT_NSPAWN" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
   kill -9 "$CT_NSPAWN" 2>/dev/null || true
   wait "$CT_NSPAWN" 2>/dev/null || true
+  # nspawn killed before its container ended leaves the container running:
+  # killing its PID 1 ends every process in its PID namespace.
+  if [ -n "$CT_LEADER" ] && kill -0 "$CT_LEADER" 2>/dev/null; then
+    kill -9 "$CT_LEADER" 2>/dev/null || true
+    deadline=$((SECONDS + 30))
+    while kill -0 "$CT_LEADER" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  fi
   CT_NSPAWN=""
   CT_LEADER=""
 }

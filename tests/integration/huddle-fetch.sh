@@ -508,6 +508,32 @@ APP
   wait_for "the good release is back up" 20 active huddle@nt.service || return 1
 }
 
+# PID 1 frozen (SIGSTOP) for longer than sd-bus's 25 s call timeout while a
+# deploy checks the app: the check that got no answer is no verdict. The
+# release is deployed, or tried again; never rejected as unhealthy.
+t_busy_systemd_is_no_verdict() {
+  new_repo busy
+  app_config busy file:///srv/git/busy.git | sed 's/^settle = 1s$/settle = 20s/' | put busy.ini
+  wait_units busy || return 1
+  [ "$(deploy busy)" = 0 ] || return 1
+  commit_push busy 2
+  local since; since=$(ct date +%s)
+  ct systemctl start --no-block huddle-fetch@busy.service
+  wait_for "the settle check" 60 journal_has "checking it stays up" -u huddle@busy --since "@$since" || return 1
+  sleep 2
+  kill -STOP "$CT_LEADER"
+  sleep 30
+  kill -CONT "$CT_LEADER"
+  wait_for "the deploy to end" 120 sh -c "! ct systemctl is-active -q huddle-fetch@busy.service" || return 1
+  if ct journalctl -u huddle@busy --since "@$since" --no-pager | grep -q "is unhealthy"; then
+    fail "a release was judged unhealthy because systemd did not answer"; return 1
+  fi
+  # Tried again at the next poll if this one could not tell.
+  [ "$(live_commit busy)" = "$(head_of busy)" ] || [ "$(deploy busy)" = 0 ] || fail "not deployed after systemd answered again" || return 1
+  [ "$(live_commit busy)" = "$(head_of busy)" ] || fail "live is not the pushed commit" || return 1
+  journal_has "did not answer about huddle@busy.service" -u huddle@busy --since "@$since" || fail "the unanswered check was not logged" || return 1
+}
+
 t_container_stopped_mid_deploy() {
   new_repo pw
   app_config pw file:///srv/git/pw.git 'build = sleep 1' | put pw.ini
@@ -562,6 +588,7 @@ run_test "two apps: one fails, the other deploys" t_apps_are_independent
 run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of output does not block" t_stubborn_and_chatty_apps
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app
 run_test "a notify app that never says READY rolls back" t_notify_never_ready_rolls_back
+run_test "systemd frozen past the call timeout during a deploy's checks is no verdict on the release" t_busy_systemd_is_no_verdict
 run_test "kill -9 at random points of 50 deploys leaves a complete release" t_kill_during_deploy
 run_test "the machine powered off in 10 deploys leaves a complete release" t_container_stopped_mid_deploy
 echo "$passed passed, $failed failed"
