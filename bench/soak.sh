@@ -6,9 +6,13 @@
 # time (must not grow) and failed units (must be 0). Exits 1 when memory grows,
 # a unit failed or a push was not deployed.
 # Usage: bench/soak.sh [BUILD_DIR] [APPS] [MINUTES] [PUSHES_PER_MINUTE]
+#        bench/soak.sh --report DIR   (the report again, from a run's raw data)
 # Not part of the tests: it takes the machine for MINUTES plus the set-up.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" = --report ]; then
+  OUT=$2
+else
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 APPS=${2:-1000}
 MINUTES=${3:-10}
@@ -19,7 +23,7 @@ done
 export CT_MACHINE=huddle-soak
 . "$ROOT/tests/integration/container.sh"
 OUT=$(mktemp -d /tmp/huddle-soak.XXXXXX)
-trap 'ct_cleanup' EXIT
+trap 'ct_cleanup || true' EXIT
 trap 'exit 130' INT TERM
 say() { printf '%s soak: %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -156,15 +160,18 @@ ct journalctl -o json --output-fields=UNIT,JOB_TYPE,JOB_RESULT,HUDDLE_APP,HUDDLE
   --since "@${t0%.*}" --no-pager > "$OUT/journal.json"
 ct sh -c 'for d in /var/lib/huddle/*/; do a=$(basename $d); echo "$a $(readlink $d/current)"; done' > "$OUT/current"
 ct cat /run/soak-samples.jsonl > "$OUT/samples.jsonl"
-ct_cleanup
-trap - EXIT
+echo "$APPS $MINUTES $PUSHES $t0 $t1 $t2 $win_start $win_end $pid1_start $pid1_end $(getconf CLK_TCK) $(nproc) $cpu_start $cpu_end" > "$OUT/params"
+ct_halt  # the rest (the overlay) when the script exits
+fi
 
-python3 - "$OUT" "$APPS" "$MINUTES" "$PUSHES" "$t0" "$t1" "$t2" "$win_start" "$win_end" "$pid1_start" "$pid1_end" "$(getconf CLK_TCK)" "$(nproc)" $cpu_start $cpu_end <<'PY'
+python3 - "$OUT" <<'PY'
 import collections, json, statistics, sys
-out, apps, minutes, pushes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-t0, t1, t2, ws, we = map(float, sys.argv[5:10])
-p1s, p1e, tck, ncpu = float(sys.argv[10]), float(sys.argv[11]), int(sys.argv[12]), int(sys.argv[13])
-busy_s, total_s, busy_e, total_e = map(int, sys.argv[14:18])
+out = sys.argv[1]
+P = open(f"{out}/params").read().split()
+apps, minutes, pushes = int(P[0]), int(P[1]), int(P[2])
+t0, t1, t2, ws, we = map(float, P[3:8])
+p1s, p1e, tck, ncpu = float(P[8]), float(P[9]), int(P[10]), int(P[11])
+busy_s, total_s, busy_e, total_e = map(int, P[12:16])
 span = we - ws
 polls = collections.Counter(); results = collections.Counter(); deployed = {}
 errors = []
@@ -219,23 +226,26 @@ if n_polls and S[-1].get("pid1_children_ticks") is not None:
     print(f"CPU per poll: PID 1 {1000*pid1/n_polls:.0f} ms + the poll's processes (sandbox set-up and huddle-fetch) {1000*kids/n_polls:.0f} ms")
 print(f"CPU, share of one CPU: the polls (processes PID 1 reaped) {cpu_share('pid1_children_ticks', tck)}, journald {cpu_share('journald_ticks', tck)}; "
       f"machine busy {100*(busy_e-busy_s)/(total_e-total_s):.0f}%")
-print("memory (KiB) by minute: huddle processes seen, their peak RSS max/median; PID 1 RSS; journald RSS; fetch services running (mean)")
+print("memory (KiB) by minute: huddle processes sampled, their peak RSS (max, 90th percentile, median); PID 1 RSS; journald RSS; fetch services running (mean)")
 by = collections.defaultdict(list)
 for s in S:
     by[int((s["t"] - ws) // 60)].append(s)
 firsts, lasts = None, None
 for m in sorted(by):
     ss = by[m]
-    hwm = [p[2] for s in ss for p in s["procs"]]
-    row = (len(hwm), max(hwm) if hwm else 0, statistics.median(hwm) if hwm else 0,
+    # 0: a process already exiting (its status has no memory lines)
+    hwm = sorted(p[2] for s in ss for p in s["procs"] if p[2] > 0) or [0]
+    row = (len(hwm), hwm[-1], hwm[int(0.9 * (len(hwm) - 1))], statistics.median(hwm),
            max(s["pid1_rss"] for s in ss), max(s["journald_rss"] for s in ss),
            statistics.mean(s["fetch_running"] for s in ss))
-    print(f"  min {m+1:2d}: {row[0]:5d} procs, peak RSS max {row[1]:6d} median {row[2]:6.0f}; PID 1 {row[3]:6d}; journald {row[4]:6d}; running {row[5]:5.1f}")
+    print(f"  min {m+1:2d}: {row[0]:5d} procs, peak RSS max {row[1]:6d} p90 {row[2]:6d} median {row[3]:6.0f}; PID 1 {row[4]:6d}; journald {row[5]:6d}; running {row[6]:6.1f}")
     firsts = firsts or row
     lasts = row
-grow = lasts[1] > firsts[1] * 1.10 + 1024 or lasts[2] > firsts[2] * 1.10 + 512
-print(f"huddle process memory: first minute max {firsts[1]} / median {firsts[2]:.0f} KiB, last minute max {lasts[1]} / median {lasts[2]:.0f} KiB: {'GROWS' if grow else 'flat'}")
-print(f"PID 1 RSS: {firsts[3]} -> {lasts[3]} KiB; journald RSS: {firsts[4]} -> {lasts[4]} KiB")
+# A poll and a deploy differ in size, so the mix moves the maximum: the
+# median and the 90th percentile say whether each run needs more over time.
+grow = lasts[3] > firsts[3] * 1.10 + 512 or lasts[2] > firsts[2] * 1.10 + 1024
+print(f"huddle process peak RSS: first minute median {firsts[3]:.0f} / p90 {firsts[2]} KiB, last minute median {lasts[3]:.0f} / p90 {lasts[2]} KiB: {'GROWS' if grow else 'flat'}")
+print(f"PID 1 RSS: {firsts[4]} -> {lasts[4]} KiB; journald RSS: {firsts[5]} -> {lasts[5]} KiB")
 failed = [l for l in open(f"{out}/failed") if l.strip()]
 print(f"failed units at the end: {len(failed)}" + "".join("\n  " + l.strip() for l in failed[:10]))
 print(f"huddle errors logged in the window: {len(errors)}" + "".join("\n  " + str(m) for m in errors[:5]))

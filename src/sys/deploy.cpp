@@ -265,7 +265,12 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
         return "";
     }
     usec_t stop = c_.app->stop_timeout.value_or(90 * kUsecPerSec);
-    std::string err = sd.start_and_wait(unit_, running, stop + 10 * 60 * kUsecPerSec);
+    bool unanswered = false;
+    std::string err = sd.start_and_wait(unit_, running, stop + 10 * 60 * kUsecPerSec, &unanswered);
+    if (!err.empty() && unanswered) {
+        systemd_silent_ = true;
+        return "systemd did not answer the restart of " + unit_ + ": " + err;
+    }
     if (!err.empty()) return "starting " + unit_ + " failed: " + err;
     st = app_status(sd);
     if (!st.error.empty()) return "systemd did not answer about " + unit_ + ": " + st.error;

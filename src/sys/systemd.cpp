@@ -408,13 +408,16 @@ Systemd::UnitStatus Systemd::unit_status(const std::string& unit) {
     return st;
 }
 
-std::string Systemd::start_and_wait(const std::string& unit, bool restart, usec_t timeout) {
+std::string Systemd::start_and_wait(const std::string& unit, bool restart, usec_t timeout, bool* unanswered) {
     if (restart)
         queue_restart(unit);
     else
         queue_start(unit);
     for (const auto& o : run(timeout))
-        if (!o.ok()) return o.error.empty() ? "job " + o.result : o.error;
+        if (!o.ok()) {
+            if (unanswered) *unanswered = o.unanswered();
+            return o.error.empty() ? "job " + o.result : o.error;
+        }
     return "";
 }
 

@@ -38,6 +38,14 @@ struct JobOutcome {
                             // "pending" if still running when run() stopped waiting; "" if no job
     std::string error;      // the call itself failed (D-Bus error name and message)
     bool ok() const { return error.empty() && (result.empty() || result == "done"); }
+    // systemd gave no answer in time (a busy PID 1, a lost connection): no
+    // verdict on the unit. A job still running when run() stopped waiting too.
+    bool unanswered() const {
+        for (const char* name : {"org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout",
+                                 "org.freedesktop.DBus.Error.Disconnected", "sending the request failed"})
+            if (error.rfind(name, 0) == 0) return true;
+        return result == "pending";
+    }
 };
 
 class Systemd {
@@ -80,7 +88,8 @@ public:
     };
     UnitStatus unit_status(const std::string& unit);
     // Start/restart one unit and wait for its job; "" on success, else why not.
-    std::string start_and_wait(const std::string& unit, bool restart, usec_t timeout);
+    // Sets *UNANSWERED when what failed is systemd's answer (JobOutcome::unanswered).
+    std::string start_and_wait(const std::string& unit, bool restart, usec_t timeout, bool* unanswered = nullptr);
 
 
 private:
