@@ -167,13 +167,13 @@ t_dry_run() {
   local out
   out=$(ct huddle-gen --dry-run) || fail "huddle-gen --dry-run failed" || return 1
   echo "$out" | grep -q '^keep *huddle@alpha.service$' || fail "dry run: $out" || return 1
-  ct systemctl stop huddle-gen.path
+  ct systemctl stop huddle-gen.path huddle-gen.timer
   printf '[repository]\nremote path = /srv/x.git\n' | put epsilon.ini
   out=$(ct huddle-gen --dry-run)
   local made=no
   loaded huddle-fetch@epsilon.timer && made=yes
   ct rm /etc/huddle/epsilon.ini
-  ct systemctl start huddle-gen.path
+  ct systemctl start huddle-gen.path huddle-gen.timer
   echo "$out" | grep -q '^create *huddle-fetch@epsilon.timer$' || fail "dry run does not show the new app: $out" || return 1
   [ $made = no ] || fail "dry run created a unit" || return 1
 }
