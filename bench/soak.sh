@@ -155,7 +155,7 @@ say "window over; giving the last pushes 60 s to deploy"
 sleep 60
 ct pkill -f soak-sample.py || true
 
-ct systemctl list-units --all --failed --no-legend --plain > "$OUT/failed" || true
+ct systemctl list-units --all --failed --no-legend --plain > "$OUT/failed" 2>"$OUT/failed.err" || echo "UNKNOWN $(cat "$OUT/failed.err")" > "$OUT/failed"
 ct journalctl -o json --output-fields=UNIT,JOB_TYPE,JOB_RESULT,HUDDLE_APP,HUDDLE_STEP,HUDDLE_COMMIT,PRIORITY,MESSAGE,_PID \
   --since "@${t0%.*}" --no-pager > "$OUT/journal.json"
 ct sh -c 'for d in /var/lib/huddle/*/; do a=$(basename $d); echo "$a $(readlink $d/current)"; done' > "$OUT/current"
@@ -247,7 +247,10 @@ grow = lasts[3] > firsts[3] * 1.10 + 512 or lasts[2] > firsts[2] * 1.10 + 1024
 print(f"huddle process peak RSS: first minute median {firsts[3]:.0f} / p90 {firsts[2]} KiB, last minute median {lasts[3]:.0f} / p90 {lasts[2]} KiB: {'GROWS' if grow else 'flat'}")
 print(f"PID 1 RSS: {firsts[4]} -> {lasts[4]} KiB; journald RSS: {firsts[5]} -> {lasts[5]} KiB")
 failed = [l for l in open(f"{out}/failed") if l.strip()]
-print(f"failed units at the end: {len(failed)}" + "".join("\n  " + l.strip() for l in failed[:10]))
+if failed and failed[0].startswith("UNKNOWN"):
+    print(f"failed units at the end: unknown (systemctl could not list them: {failed[0][8:].strip()})")
+else:
+    print(f"failed units at the end: {len(failed)}" + "".join("\n  " + l.strip() for l in failed[:10]))
 print(f"huddle errors logged in the window: {len(errors)}" + "".join("\n  " + str(m) for m in errors[:5]))
 print(f"raw data: {out}")
 bad = grow or failed or missing or results.get("failed", 0) or results.get("timeout", 0)

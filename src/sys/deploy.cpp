@@ -1,5 +1,6 @@
 #include "deploy.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <sys/xattr.h>
 #include <netdb.h>
@@ -281,8 +282,11 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
     auto stayed_up = [&](const Systemd::UnitStatus& now) {
         return now.active_state == "active" && now.invocation == st.invocation && now.n_restarts == st.n_restarts;
     };
+    // Once a second: a restart in between shows in InvocationID and
+    // NRestarts, so sampling faster only finds a crash sooner, and a fleet of
+    // deploys sampling PID 1 ten times a second kept it from answering at all.
     while (now_usec() < end) {
-        usleep(100000);
+        usleep(static_cast<useconds_t>(std::min<usec_t>(kUsecPerSec, end - now_usec())));
         Systemd::UnitStatus now = sd.unit_status(unit_);
         if (now.error.empty() && !stayed_up(now)) return unit_ + " did not stay up (now " + now.active_state + ")";
         if (!now.error.empty()) spdlog::warn("systemd did not answer about {} ({}); that check is skipped", unit_, now.error);
@@ -427,6 +431,10 @@ int Cycle::run() {
                 std::string e2;
                 if (!publish(live, live_target, e2)) spdlog::error("{}", e2);
                 if (sd) {
+                    // A release that crash-looped may have used up the app's
+                    // start limit; the good one must still start.
+                    sd->queue_reset_failed(unit_);
+                    sd->run(30 * kUsecPerSec);
                     std::string back = sd->start_and_wait(unit_, true, 10 * 60 * kUsecPerSec);
                     if (!back.empty()) spdlog::error("restarting the previous release failed: {}", back);
                 }
