@@ -257,8 +257,9 @@ Systemd::UnitStatus Cycle::app_status(Systemd& sd) {
 
 std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, const std::string& release, bool start_if_stopped) {
     Step s("restart", commit);
+    auto unanswered = [&](const Systemd::UnitStatus& u) { return "systemd did not answer about " + unit_ + ": " + u.error; };
     Systemd::UnitStatus st = app_status(sd);
-    if (!st.error.empty()) return "systemd did not answer about " + unit_ + ": " + st.error;
+    if (!st.error.empty()) return unanswered(st);
     if (!st.loaded) return unit_ + " is not loaded (has huddle-gen run?)";
     bool running = st.active_state == "active" || st.active_state == "activating" || st.active_state == "reloading";
     if (!running && st.active_state != "failed" && !start_if_stopped) {
@@ -266,15 +267,15 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
         return "";
     }
     usec_t stop = c_.app->stop_timeout.value_or(90 * kUsecPerSec);
-    bool unanswered = false;
-    std::string err = sd.start_and_wait(unit_, running, stop + 10 * 60 * kUsecPerSec, &unanswered);
-    if (!err.empty() && unanswered) {
+    bool no_answer = false;
+    std::string err = sd.start_and_wait(unit_, running, stop + 10 * 60 * kUsecPerSec, &no_answer);
+    if (!err.empty() && no_answer) {
         systemd_silent_ = true;
         return "systemd did not answer the restart of " + unit_ + ": " + err;
     }
     if (!err.empty()) return "starting " + unit_ + " failed: " + err;
     st = app_status(sd);
-    if (!st.error.empty()) return "systemd did not answer about " + unit_ + ": " + st.error;
+    if (!st.error.empty()) return unanswered(st);
     if (st.active_state != "active") return unit_ + " is " + st.active_state + " after its start job";
     spdlog::info("{} restarted; checking it stays up for {}", unit_, format_timespan(c_.deploy.settle));
     Step h("health", commit);
@@ -288,12 +289,14 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
     while (now_usec() < end) {
         usleep(static_cast<useconds_t>(std::min<usec_t>(kUsecPerSec, end - now_usec())));
         Systemd::UnitStatus now = sd.unit_status(unit_);
-        if (now.error.empty() && !stayed_up(now)) return unit_ + " did not stay up (now " + now.active_state + ")";
-        if (!now.error.empty()) spdlog::warn("systemd did not answer about {} ({}); that check is skipped", unit_, now.error);
+        if (!now.error.empty())
+            spdlog::warn("systemd did not answer about {} ({}); that check is skipped", unit_, now.error);
+        else if (!stayed_up(now))
+            return unit_ + " did not stay up (now " + now.active_state + ")";
     }
     // The verdict needs an answer at the end of the settle time.
     Systemd::UnitStatus last = app_status(sd);
-    if (!last.error.empty()) return "systemd did not answer about " + unit_ + ": " + last.error;
+    if (!last.error.empty()) return unanswered(last);
     if (!stayed_up(last)) return unit_ + " did not stay up (now " + last.active_state + ")";
     if (!c_.deploy.health_command.empty()) {
         RunSpec spec{c_.deploy.health_command, app_user(c_), app_group(c_), release, base_env(commit, release), c_.deploy.health_timeout};
@@ -432,9 +435,9 @@ int Cycle::run() {
                 if (!publish(live, live_target, e2)) spdlog::error("{}", e2);
                 if (sd) {
                     // A release that crash-looped may have used up the app's
-                    // start limit; the good one must still start.
+                    // start limit; the good one must still start. Sent
+                    // ahead of the restart on the same connection.
                     sd->queue_reset_failed(unit_);
-                    sd->run(30 * kUsecPerSec);
                     std::string back = sd->start_and_wait(unit_, true, 10 * 60 * kUsecPerSec);
                     if (!back.empty()) spdlog::error("restarting the previous release failed: {}", back);
                 }
