@@ -406,19 +406,24 @@ int Cycle::run() {
     }
     std::string release;
     if (!prepare_release(target, release)) return fail_rejected(target, "build or verify failed");
+    // Reach systemd before switching: when it cannot be reached (a bus at its
+    // connection limit), the running release is not touched at all.
+    std::unique_ptr<Systemd> sd;
+    if (c_.app) {
+        sd = Systemd::connect(err, Systemd::Route::system_bus);
+        if (!sd) {
+            spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,
+                          target.substr(0, 12));
+            return kFetchTemporary;
+        }
+    }
     if (!publish(target, release, err)) {
         spdlog::error("{}", err);
         return kFetchTemporary;
     }
     std::string why;
-    if (c_.app) {
-        auto sd = Systemd::connect(err);
-        if (!sd) {
-            why = err;
-            systemd_silent_ = true;
-        } else {
-            why = restart_and_check(*sd, target, release, live.empty());
-        }
+    if (sd) {
+        why = restart_and_check(*sd, target, release, live.empty());
         if (!why.empty()) {
             Step s("rollback", target);
             if (systemd_silent_) {
@@ -433,17 +438,16 @@ int Cycle::run() {
             if (!live.empty()) {
                 std::string e2;
                 if (!publish(live, live_target, e2)) spdlog::error("{}", e2);
-                if (sd) {
-                    // A release that crash-looped may have used up the app's
-                    // start limit; the good one must still start. Sent
-                    // ahead of the restart on the same connection.
-                    sd->queue_reset_failed(unit_);
-                    std::string back = sd->start_and_wait(unit_, true, 10 * 60 * kUsecPerSec);
-                    if (!back.empty()) spdlog::error("restarting the previous release failed: {}", back);
-                }
+                // A release that crash-looped may have used up the app's
+                // start limit; the good one must still start. Sent ahead of
+                // the restart on the same connection.
+                sd->queue_reset_failed(unit_);
+                std::string back = sd->start_and_wait(unit_, true, 10 * 60 * kUsecPerSec);
+                if (!back.empty()) spdlog::error("restarting the previous release failed: {}", back);
                 spdlog::info("rolled back to {}", live.substr(0, 12));
             } else {
-                if (sd) sd->queue_stop(unit_), sd->run(5 * 60 * kUsecPerSec);
+                sd->queue_stop(unit_);
+                sd->run(5 * 60 * kUsecPerSec);
                 ::unlink(c_.repo.local_path.c_str());
                 spdlog::info("no earlier release to go back to; {} is stopped", unit_);
             }
@@ -499,7 +503,7 @@ int Cycle::rollback(const std::string& to) {
         return kFetchTemporary;
     }
     if (c_.app) {
-        auto sd = Systemd::connect(err);
+        auto sd = Systemd::connect(err, Systemd::Route::system_bus);
         if (sd) {
             Systemd::UnitStatus us = sd->unit_status(unit_);
             if (!us.error.empty())
@@ -537,7 +541,7 @@ int run_watchdog(const AppConfig& c) {
         spdlog::error("watchdog: cannot take the app's lock: {}", err);
         return kFetchTemporary;
     }
-    auto sd = Systemd::connect(err);
+    auto sd = Systemd::connect(err, Systemd::Route::system_bus);
     if (!sd) {
         spdlog::error("{}", err);
         return kFetchTemporary;

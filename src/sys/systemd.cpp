@@ -3,6 +3,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <variant>
 
@@ -99,15 +100,51 @@ int append_properties(sd_bus_message* m, const std::vector<Property>& props) {
 
 std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
 
+std::string call_error(const sd_bus_error& err, int r) {
+    return std::string(err.name ? err.name : "error") + ": " + (err.message ? err.message : errno_text(r));
+}
+
 }  // namespace
 
-std::unique_ptr<Systemd> Systemd::connect(std::string& error) {
+std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
     if (::geteuid() != 0) {
         error = "must run as root: it creates system units";
         return nullptr;
     }
     sd_bus* raw = nullptr;
-    int r = sd_bus_new(&raw);
+    int r;
+    if (route == Route::system_bus) {
+        r = sd_bus_open_system(&raw);
+        BusPtr bus(raw);
+        const char* unique = nullptr;
+        if (r >= 0) r = sd_bus_get_unique_name(raw, &unique);  // waits for the bus's Hello
+        if (r >= 0) {
+            sd_bus_error err = SD_BUS_ERROR_NULL;
+            sd_bus_message* reply = nullptr;
+            const char* owner = nullptr;
+            int q = sd_bus_call_method(raw, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", &err,
+                                       &reply, "s", kDest);
+            BusMessagePtr rp(reply);
+            bool on_bus = q >= 0 && sd_bus_message_read(reply, "s", &owner) >= 0 && owner;
+            bool no_name = q < 0 && sd_bus_error_has_name(&err, "org.freedesktop.DBus.Error.NameHasNoOwner");
+            std::string why = q < 0 ? call_error(err, q) : "";
+            sd_bus_error_free(&err);
+            if (on_bus) return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, owner));
+            // PID 1 joins the bus only after dbus.service is up: early in boot, the private socket.
+            if (!no_name) {
+                error = "cannot reach systemd on the system bus: " + why;
+                return nullptr;
+            }
+        } else if (r != -ENOENT && r != -ECONNREFUSED) {
+            // A bus that is there but refuses (its per-user connection
+            // limit) is an error: falling back would bring back what the
+            // bus avoids. No dbus-daemon at all: the private socket.
+            error = "cannot connect to the system bus: " + errno_text(r) + "; is dbus.service running?";
+            return nullptr;
+        }
+        raw = nullptr;
+    }
+    r = sd_bus_new(&raw);
     BusPtr bus(raw);
     if (r >= 0) r = sd_bus_set_address(raw, "unix:path=/run/systemd/private");
     if (r >= 0) r = sd_bus_start(raw);
@@ -115,7 +152,7 @@ std::unique_ptr<Systemd> Systemd::connect(std::string& error) {
         error = "cannot connect to systemd at /run/systemd/private: " + errno_text(r) + "; is systemd running as PID 1?";
         return nullptr;
     }
-    return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow));
+    return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, ""));
 }
 
 int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error) {
@@ -146,10 +183,30 @@ int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<Li
 }
 
 Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
-    if (!job_match_) {
+    if (peer_.empty() && !job_match_) {
+        // PID 1 sends its private connections every signal anyway.
         sd_bus_slot* slot = nullptr;
         sd_bus_match_signal(bus_.get(), &slot, nullptr, kPath, kManager, "JobRemoved", on_job_removed, this);
         job_match_.reset(slot);
+    }
+    if (!peer_.empty() && !matched_units_.count(unit)) {
+        // Ask the bus for this unit's jobs only (JobRemoved's third
+        // argument), before the call is sent, so its signal cannot come
+        // first. sd-bus 252 routes such a rule at the bus but never
+        // dispatches it here (checked), hence AddMatch by hand and a filter.
+        // A name with a quote or backslash, which a rule would have to
+        // escape, gets every JobRemoved instead; they are told apart by job.
+        if (!job_filter_) {
+            sd_bus_slot* slot = nullptr;
+            sd_bus_add_filter(bus_.get(), &slot, on_bus_message, this);
+            job_filter_.reset(slot);
+        }
+        std::string rule = std::string("type='signal',sender='") + kDest + "',path='" + kPath + "',interface='" + kManager +
+                           "',member='JobRemoved'";
+        if (unit.find_first_of("'\\") == std::string::npos) rule += ",arg2='" + unit + "'";
+        sd_bus_call_method(bus_.get(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", nullptr,
+                           nullptr, "s", rule.c_str());
+        matched_units_.insert(unit);
     }
     pending_.push_back(Pending{this, JobOutcome{unit, op, "", ""}});
     return pending_.back();
@@ -268,6 +325,15 @@ int Systemd::on_reply(sd_bus_message* m, void* userdata, sd_bus_error*) {
     return 0;
 }
 
+int Systemd::on_bus_message(sd_bus_message* m, void* userdata, sd_bus_error* ret_error) {
+    auto* self = static_cast<Systemd*>(userdata);
+    const char* sender = sd_bus_message_get_sender(m);
+    if (sd_bus_message_is_signal(m, kManager, "JobRemoved") && sender && self->peer_ == sender &&
+        std::strcmp(sd_bus_message_get_path(m), kPath) == 0)
+        return on_job_removed(m, userdata, ret_error);
+    return 0;
+}
+
 int Systemd::on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
     auto* self = static_cast<Systemd*>(userdata);
     uint32_t id;
@@ -348,11 +414,6 @@ std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& 
 
 namespace huddle::sys {
 
-namespace {
-std::string call_error(const sd_bus_error& err, int r) {
-    return std::string(err.name ? err.name : "error") + ": " + (err.message ? err.message : errno_text(r));
-}
-}  // namespace
 
 std::string Systemd::unit_object(const std::string& unit, std::string* error) {
     sd_bus_error err = SD_BUS_ERROR_NULL;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,11 +51,17 @@ struct JobOutcome {
 
 class Systemd {
 public:
-    // PID 1's private socket, as systemctl uses when run by root: no
-    // dbus-daemon in the path (which also caps pending replies at 128), it
-    // works before dbus.service starts, and PID 1 sends job signals to it
-    // without a Subscribe call.
-    static std::unique_ptr<Systemd> connect(std::string& error);
+    // private_socket: PID 1's own socket, as systemctl uses when run by
+    // root: no dbus-daemon in the path (which caps pending replies at 128),
+    // and it works before dbus.service starts. For one-off batches.
+    // system_bus: through dbus-daemon, for a connection held while an app
+    // settles. PID 1 sends every signal of every unit to every private
+    // connection, so 1,000 deploys holding one each cost PID 1 a million
+    // messages per thousand unit changes; on the bus a client gets only
+    // the job signals it asked for. Falls back to the private socket when
+    // no system bus is there at all.
+    enum class Route { private_socket, system_bus };
+    static std::unique_ptr<Systemd> connect(std::string& error, Route route = Route::private_socket);
 
     int list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error);
 
@@ -99,7 +106,7 @@ private:
         bool wants_job = true;
         bool done = false;
     };
-    Systemd(BusPtr bus, size_t window) : bus_(std::move(bus)), window_(window) {}
+    Systemd(BusPtr bus, size_t window, std::string peer) : bus_(std::move(bus)), peer_(std::move(peer)), window_(window) {}
     void pump();
     void finish(Pending& p);
     Pending& add(const std::string& unit, const std::string& op);
@@ -109,6 +116,13 @@ private:
 
     BusPtr bus_;
     BusSlotPtr job_match_;
+    // On the system bus: PID 1's unique name there (signals from anyone
+    // else are ignored), the filter that reads its JobRemoved signals, and
+    // the units whose job signals the bus was asked to route here.
+    std::string peer_;
+    BusSlotPtr job_filter_;
+    std::set<std::string> matched_units_;
+    static int on_bus_message(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
     // Calls wait in the outbox until fewer than window_ are in flight.
     size_t window_;
     size_t in_flight_ = 0;
