@@ -16,6 +16,7 @@ constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 // Calls in flight at once: enough to keep PID 1 busy, bounded so a huge
 // reconcile does not queue thousands of messages in the socket at once.
 constexpr size_t kWindow = 1024;
+constexpr uint64_t kBusCallTimeout = 90 * kUsecPerSec;
 
 template <class... Ts>
 struct overloaded : Ts... {
@@ -116,6 +117,10 @@ std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
     if (route == Route::system_bus) {
         r = sd_bus_open_system(&raw);
         BusPtr bus(raw);
+        // A PID 1 busy with a thousand unit starts a second answers in a
+        // minute rather than sd-bus's 25 s (soak); a deploy can wait that
+        // long, and an answer beats a retried deploy.
+        if (r >= 0) r = sd_bus_set_method_call_timeout(raw, kBusCallTimeout);
         const char* unique = nullptr;
         if (r >= 0) r = sd_bus_get_unique_name(raw, &unique);  // waits for the bus's Hello
         if (r >= 0) {
@@ -129,7 +134,7 @@ std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
             bool no_name = q < 0 && sd_bus_error_has_name(&err, "org.freedesktop.DBus.Error.NameHasNoOwner");
             std::string why = q < 0 ? call_error(err, q) : "";
             sd_bus_error_free(&err);
-            if (on_bus) return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, owner));
+            if (on_bus) return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, owner, route));
             // PID 1 joins the bus only after dbus.service is up: early in boot, the private socket.
             if (!no_name) {
                 error = "cannot reach systemd on the system bus: " + why;
@@ -152,7 +157,7 @@ std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
         error = "cannot connect to systemd at /run/systemd/private: " + errno_text(r) + "; is systemd running as PID 1?";
         return nullptr;
     }
-    return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, ""));
+    return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, "", route));
 }
 
 int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error) {
@@ -182,7 +187,20 @@ int Systemd::list_units(const std::vector<std::string>& patterns, std::vector<Li
     return r < 0 ? r : 0;
 }
 
+void Systemd::reopen_if_lost() {
+    if (sd_bus_is_open(bus_.get()) > 0 || !pending_.empty()) return;
+    std::string err;
+    auto fresh = connect(err, route_);
+    if (!fresh) return;  // the next call fails and says so
+    job_match_.reset();
+    job_filter_.reset();
+    matched_units_.clear();
+    bus_ = std::move(fresh->bus_);
+    peer_ = fresh->peer_;
+}
+
 Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
+    if (pending_.empty()) reopen_if_lost();
     if (peer_.empty() && !job_match_) {
         // PID 1 sends its private connections every signal anyway.
         sd_bus_slot* slot = nullptr;
@@ -416,6 +434,7 @@ namespace huddle::sys {
 
 
 std::string Systemd::unit_object(const std::string& unit, std::string* error) {
+    reopen_if_lost();
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
     const char* path = nullptr;

@@ -106,7 +106,11 @@ private:
         bool wants_job = true;
         bool done = false;
     };
-    Systemd(BusPtr bus, size_t window, std::string peer) : bus_(std::move(bus)), peer_(std::move(peer)), window_(window) {}
+    Systemd(BusPtr bus, size_t window, std::string peer, Route route)
+        : bus_(std::move(bus)), peer_(std::move(peer)), route_(route), window_(window) {}
+    // A connection lost (dbus-daemon restarted, say) is made again before
+    // the next call; the call that found it lost has failed already.
+    void reopen_if_lost();
     void pump();
     void finish(Pending& p);
     Pending& add(const std::string& unit, const std::string& op);
@@ -122,6 +126,7 @@ private:
     std::string peer_;
     BusSlotPtr job_filter_;
     std::set<std::string> matched_units_;
+    Route route_;
     static int on_bus_message(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
     // Calls wait in the outbox until fewer than window_ are in flight.
     size_t window_;

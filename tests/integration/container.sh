@@ -88,6 +88,8 @@ wait_for() {
 prop() { ct systemctl show -P "$2" "$1" 2>/dev/null; }
 active() { [ "$(prop "$1" ActiveState)" = active ]; }
 loaded() { [ "$(prop "$1" LoadState)" = loaded ]; }
+# Not starting, running or stopping (a oneshot is "activating" while it runs).
+settled() { case "$(prop "$1" ActiveState)" in active|activating|deactivating|reloading|"") return 1 ;; esac; }
 # journald writes what it receives asynchronously, so a line logged just now
 # may not be readable yet: poll for up to 10s. (grep -q would exit at the first
 # match and, under pipefail, the journalctl it cut off would fail the
