@@ -20,6 +20,7 @@
 #include "log.hpp"
 #include "process.hpp"
 #include "release.hpp"
+#include "slots.hpp"
 #include "systemd.hpp"
 
 namespace huddle::sys {
@@ -409,7 +410,19 @@ int Cycle::run() {
     // Reach systemd before switching: when it cannot be reached (a bus at its
     // connection limit), the running release is not touched at all.
     std::unique_ptr<Systemd> sd;
+    std::unique_ptr<DeploySlot> slot;
     if (c_.app) {
+        bool waited = false;
+        usec_t asked = now_usec();
+        slot = DeploySlot::acquire("huddle/deploy-slot", kDeploySlots, 5 * 60 * kUsecPerSec, &waited, err);
+        if (!slot) {
+            spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,
+                          target.substr(0, 12));
+            return kFetchTemporary;
+        }
+        if (waited)
+            spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",
+                         format_timespan((now_usec() - asked) / kUsecPerSec * kUsecPerSec), kDeploySlots);
         sd = Systemd::connect(err, Systemd::Route::system_bus);
         if (!sd) {
             spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,

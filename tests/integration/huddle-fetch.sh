@@ -533,6 +533,29 @@ t_system_bus_and_without_it() {
   [ "$rc" = 0 ] && [ "$(live_commit bus)" = "$(head_of bus)" ] || fail "without a system bus: exit $rc, live $(live_commit bus)" || return 1
 }
 
+# At most 64 deploys restart and check their apps at once (the system bus
+# allows a user 256 connections); the 65th waits for a slot, then deploys.
+t_deploy_waits_for_a_slot() {
+  new_repo slots
+  app_config slots file:///srv/git/slots.git | put slots.ini
+  wait_units slots || return 1
+  [ "$(deploy slots)" = 0 ] || return 1
+  commit_push slots 2
+  ct rm -f /run/slots-held
+  ct python3 -c 'import socket, time
+held = [socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) for i in range(64)]
+for i, s in enumerate(held): s.bind("\0huddle/deploy-slot/%d" % i)
+open("/run/slots-held", "w").close()
+time.sleep(6)' &
+  local holder=$!
+  wait_for "64 slots held" 10 ct test -e /run/slots-held || return 1
+  local rc; rc=$(deploy slots)
+  wait "$holder"
+  [ "$rc" = 0 ] && [ "$(live_commit slots)" = "$(head_of slots)" ] || fail "after waiting for a slot: exit $rc" || return 1
+  journal_has "for a deploy slot (64 deploys restart their apps at once at most)" -u huddle@slots ||
+    fail "the deploy did not wait for a slot" || return 1
+}
+
 # PID 1 frozen (SIGSTOP) for longer than huddle-fetch's 90 s call timeout while a
 # deploy checks the app: the check that got no answer is no verdict. The
 # release is deployed, or tried again; never rejected as unhealthy.
@@ -614,6 +637,7 @@ run_test "an app ignoring SIGTERM is stopped before its new version; 8 MB of out
 run_test "[watchdog] restarts an app that stops answering" t_watchdog_restarts_a_failing_app
 run_test "a notify app that never says READY rolls back" t_notify_never_ready_rolls_back
 run_test "a deploy talks to systemd over the system bus, and to PID 1 directly without one" t_system_bus_and_without_it
+run_test "the 65th deploy at once waits for a slot, then deploys" t_deploy_waits_for_a_slot
 run_test "systemd frozen past the call timeout during a deploy's checks is no verdict on the release" t_busy_systemd_is_no_verdict
 run_test "kill -9 at random points of 50 deploys leaves a complete release" t_kill_during_deploy
 run_test "the machine powered off in 10 deploys leaves a complete release" t_container_stopped_mid_deploy
