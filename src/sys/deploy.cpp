@@ -422,7 +422,7 @@ int Cycle::run() {
         }
         if (waited)
             spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",
-                         format_timespan((now_usec() - asked) / kUsecPerSec * kUsecPerSec), kDeploySlots);
+                         format_timespan((now_usec() - asked) / 100000 * 100000), kDeploySlots);
         sd = Systemd::connect(err, Systemd::Route::system_bus);
         if (!sd) {
             spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,
