@@ -407,23 +407,19 @@ int Cycle::run() {
     }
     std::string release;
     if (!prepare_release(target, release)) return fail_rejected(target, "build or verify failed");
-    // Reach systemd before switching: when it cannot be reached (a bus at its
-    // connection limit), the running release is not touched at all.
+    // A deploy slot and systemd before switching: without either (all slots
+    // busy, a bus at its connection limit), the running release is not
+    // touched at all.
     std::unique_ptr<Systemd> sd;
     std::unique_ptr<DeploySlot> slot;
     if (c_.app) {
         bool waited = false;
         usec_t asked = now_usec();
         slot = DeploySlot::acquire("huddle/deploy-slot", kDeploySlots, 5 * 60 * kUsecPerSec, &waited, err);
-        if (!slot) {
-            spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,
-                          target.substr(0, 12));
-            return kFetchTemporary;
-        }
-        if (waited)
+        if (slot && waited)
             spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",
                          format_timespan((now_usec() - asked) / 100000 * 100000), kDeploySlots);
-        sd = Systemd::connect(err, Systemd::Route::system_bus);
+        if (slot) sd = Systemd::connect(err, Systemd::Route::system_bus);
         if (!sd) {
             spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,
                           target.substr(0, 12));

@@ -105,6 +105,28 @@ std::string call_error(const sd_bus_error& err, int r) {
     return std::string(err.name ? err.name : "error") + ": " + (err.message ? err.message : errno_text(r));
 }
 
+// PID 1's unique name on the bus: 1 with OWNER set, 0 when it has not joined
+// the bus (yet), negative with WHY when the bus did not answer.
+int bus_owner(sd_bus* bus, std::string& owner, std::string& why) {
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", &err, &reply,
+                               "s", kDest);
+    BusMessagePtr rp(reply);
+    const char* name = nullptr;
+    if (r >= 0 && sd_bus_message_read(reply, "s", &name) >= 0 && name) {
+        owner = name;
+        r = 1;
+    } else if (r < 0 && sd_bus_error_has_name(&err, "org.freedesktop.DBus.Error.NameHasNoOwner")) {
+        r = 0;
+    } else {
+        why = r < 0 ? call_error(err, r) : "unexpected reply to GetNameOwner";
+        r = r < 0 ? r : -EBADMSG;
+    }
+    sd_bus_error_free(&err);
+    return r;
+}
+
 }  // namespace
 
 std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
@@ -124,19 +146,11 @@ std::unique_ptr<Systemd> Systemd::connect(std::string& error, Route route) {
         const char* unique = nullptr;
         if (r >= 0) r = sd_bus_get_unique_name(raw, &unique);  // waits for the bus's Hello
         if (r >= 0) {
-            sd_bus_error err = SD_BUS_ERROR_NULL;
-            sd_bus_message* reply = nullptr;
-            const char* owner = nullptr;
-            int q = sd_bus_call_method(raw, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner", &err,
-                                       &reply, "s", kDest);
-            BusMessagePtr rp(reply);
-            bool on_bus = q >= 0 && sd_bus_message_read(reply, "s", &owner) >= 0 && owner;
-            bool no_name = q < 0 && sd_bus_error_has_name(&err, "org.freedesktop.DBus.Error.NameHasNoOwner");
-            std::string why = q < 0 ? call_error(err, q) : "";
-            sd_bus_error_free(&err);
-            if (on_bus) return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, owner, route));
+            std::string owner, why;
+            int q = bus_owner(raw, owner, why);
+            if (q > 0) return std::unique_ptr<Systemd>(new Systemd(std::move(bus), kWindow, owner, route));
             // PID 1 joins the bus only after dbus.service is up: early in boot, the private socket.
-            if (!no_name) {
+            if (q < 0) {
                 error = "cannot reach systemd on the system bus: " + why;
                 return nullptr;
             }
@@ -200,7 +214,7 @@ void Systemd::reopen_if_lost() {
 }
 
 Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
-    if (pending_.empty()) reopen_if_lost();
+    reopen_if_lost();
     if (peer_.empty() && !job_match_) {
         // PID 1 sends its private connections every signal anyway.
         sd_bus_slot* slot = nullptr;
@@ -222,9 +236,10 @@ Systemd::Pending& Systemd::add(const std::string& unit, const std::string& op) {
         std::string rule = std::string("type='signal',sender='") + kDest + "',path='" + kPath + "',interface='" + kManager +
                            "',member='JobRemoved'";
         if (unit.find_first_of("'\\") == std::string::npos) rule += ",arg2='" + unit + "'";
-        sd_bus_call_method(bus_.get(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", nullptr,
-                           nullptr, "s", rule.c_str());
-        matched_units_.insert(unit);
+        // Not remembered when it failed: the next call asks again.
+        if (sd_bus_call_method(bus_.get(), "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", nullptr,
+                               nullptr, "s", rule.c_str()) >= 0)
+            matched_units_.insert(unit);
     }
     pending_.push_back(Pending{this, JobOutcome{unit, op, "", ""}});
     return pending_.back();
@@ -431,7 +446,6 @@ std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& 
 }  // namespace huddle::sys
 
 namespace huddle::sys {
-
 
 std::string Systemd::unit_object(const std::string& unit, std::string* error) {
     reopen_if_lost();

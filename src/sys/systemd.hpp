@@ -79,8 +79,8 @@ public:
     // inactive transient units). Returns those still loaded at the timeout.
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
-    // The unit's D-Bus object path, or "" if it is not loaded.
-    // "" when not loaded; sets *ERROR when systemd gave no answer.
+    // The unit's D-Bus object path, or "" if it is not loaded; sets *ERROR
+    // when systemd gave no answer.
     std::string unit_object(const std::string& unit, std::string* error = nullptr);
 
     // A numeric property ('t' uint64, 'i' int32 widened); nullopt if the unit is not loaded.

@@ -508,18 +508,26 @@ APP
   wait_for "the good release is back up" 20 active huddle@nt.service || return 1
 }
 
+# NAME deployed once, then a push whose deploy is started in the background
+# and followed until it checks the app (for SETTLE). Sets the caller's
+# `since` (container time before the start) for journal queries.
+deploy_into_settle() {  # NAME SETTLE
+  new_repo "$1"
+  app_config "$1" "file:///srv/git/$1.git" | sed "s/^settle = 1s\$/settle = $2/" | put "$1.ini"
+  wait_units "$1" || return 1
+  [ "$(deploy "$1")" = 0 ] || return 1
+  commit_push "$1" 2
+  since=$(ct date +%s)
+  ct systemctl start --no-block "huddle-fetch@$1.service"
+  wait_for "the settle check" 60 journal_has "checking it stays up" -u "huddle@$1" --since "@$since"
+}
+
 # A deploy talks to systemd over the system bus (a private connection to PID 1
 # would be sent every signal of every unit, which a fleet of deploys turns into
 # PID 1's whole load); with no bus it goes to PID 1 directly.
 t_system_bus_and_without_it() {
-  new_repo bus
-  app_config bus file:///srv/git/bus.git | sed 's/^settle = 1s$/settle = 10s/' | put bus.ini
-  wait_units bus || return 1
-  [ "$(deploy bus)" = 0 ] || return 1
-  commit_push bus 2
-  local since pid; since=$(ct date +%s)
-  ct systemctl start --no-block huddle-fetch@bus.service
-  wait_for "the settle check" 60 journal_has "checking it stays up" -u huddle@bus --since "@$since" || return 1
+  local since pid
+  deploy_into_settle bus 10s || return 1
   pid=$(ct systemctl show -P MainPID huddle-fetch@bus.service)
   ct busctl --system list --unique --no-legend | awk -v p="$pid" '$2 == p {f=1} END {exit !f}' ||
     fail "huddle-fetch (pid $pid) is not on the system bus during settle" || return 1
@@ -560,14 +568,8 @@ time.sleep(6)' &
 # deploy checks the app: the check that got no answer is no verdict. The
 # release is deployed, or tried again; never rejected as unhealthy.
 t_busy_systemd_is_no_verdict() {
-  new_repo busy
-  app_config busy file:///srv/git/busy.git | sed 's/^settle = 1s$/settle = 20s/' | put busy.ini
-  wait_units busy || return 1
-  [ "$(deploy busy)" = 0 ] || return 1
-  commit_push busy 2
-  local since; since=$(ct date +%s)
-  ct systemctl start --no-block huddle-fetch@busy.service
-  wait_for "the settle check" 60 journal_has "checking it stays up" -u huddle@busy --since "@$since" || return 1
+  local since
+  deploy_into_settle busy 20s || return 1
   sleep 2
   kill -STOP "$CT_LEADER"
   sleep 100
