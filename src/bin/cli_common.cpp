@@ -1,7 +1,13 @@
 #include "cli_common.hpp"
 
+#include <sched.h>
+
+#include <cstdlib>
+
 #include "config.h"
 #include "sys/fs.hpp"
+
+#include <fmt/format.h>
 
 namespace huddle::cli {
 
@@ -17,6 +23,33 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs) {
     return ctx;
 }
 
+double poll_budget(double value, std::string& err) {
+    if (value >= 0) return value;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    double fallback = kPollsPerCpu * std::max(cpus, 1);
+    sys::ReadResult r = sys::read_file(kDefaultsFile);
+    if (!r.text) return fallback;  // not there: the default, as for any /etc/default file
+    SettingValue s = setting_value(*r.text, "HUDDLE_POLL_BUDGET");
+    if (s.line == 0) return fallback;
+    double d;
+    std::string why = parse_poll_rate(s.value, d);
+    if (why.empty()) return d;
+    err = fmt::format("{}:{}: error: HUDDLE_POLL_BUDGET: {}; using the default of {:g} ({:g} per CPU) until it is fixed", kDefaultsFile, s.line, why,
+                      fallback, kPollsPerCpu);
+    return fallback;
+}
+
+PollBudget fit_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx) {
+    std::vector<TimingConfig> timings;
+    for (const auto& a : loaded.apps)
+        if (a.result.config) timings.push_back(a.result.config->timing);
+    PollBudget b = huddle::fit_poll_budget(timings, budget);
+    ctx.poll_floor = b.floor;
+    return b;
+}
+
 }  // namespace huddle::cli
 
 namespace huddle::cli {
@@ -24,6 +57,20 @@ namespace huddle::cli {
 void add_log_option(CLI::App& app, std::string& value) {
     app.add_option("--log", value, "Where logs go: auto (the journal unless on a terminal), console, journal")
         ->check(CLI::IsMember({"auto", "console", "journal"}));
+}
+
+void add_poll_budget_option(CLI::App& app, double& value) {
+    app.add_option("--poll-budget", value,
+                   "Polls a second this machine's apps may ask for in all; the apps that poll most often are slowed to fit (0: no limit; "
+                   "default: 4 per CPU)")
+        ->type_name("RATE")
+        ->envname("HUDDLE_POLL_BUDGET")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                double d;
+                return parse_poll_rate(v, d);
+            },
+            "RATE"));
 }
 
 sys::LogTarget log_target(const std::string& value) {

@@ -9,6 +9,8 @@
 
 #include "core/diag.hpp"
 #include "core/plan.hpp"
+#include "core/pollbudget.hpp"
+#include "sys/apps.hpp"
 #include "sys/log.hpp"
 
 namespace huddle::cli {
@@ -18,6 +20,17 @@ enum Exit : int { kOk = 0, kConfigError = 1, kUsage = 2, kSystemError = 3 };
 
 void print_diagnostics(const Diagnostics& d, std::FILE* out);
 PlanContext plan_context(const std::vector<std::string>& override_dirs);
+
+// The poll budget, first found of: --poll-budget RATE, the environment's
+// HUDDLE_POLL_BUDGET (both read by CLI11 into `value`, negative if neither),
+// HUDDLE_POLL_BUDGET= in /etc/default/huddle, kPollsPerCpu per CPU this
+// process may run on. 0 lifts the limit. A bad value in the file: the
+// default, and `err` says what to fix.
+constexpr const char* kDefaultsFile = "/etc/default/huddle";
+void add_poll_budget_option(CLI::App& app, double& value);
+double poll_budget(double value, std::string& err);
+// Fits the loaded apps' polls into the budget and sets ctx.poll_floor.
+PollBudget fit_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx);
 
 // Parse the command line; an exit code if the program should exit now
 // (--help, --version, or a usage error).

@@ -73,11 +73,16 @@ bool config_errors_logged(const sys::LoadedApps& loaded) {
     return any;
 }
 
-int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, bool dry_run, bool& config_errors,
-                   Counts& counts) {
+int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, double budget, bool dry_run,
+                   bool& config_errors, Counts& counts) {
     sys::LoadedApps loaded = sys::load_apps(dirs);
     config_errors = config_errors_logged(loaded);
     PlanContext ctx = cli::plan_context(override_dirs);
+    PollBudget polls = cli::fit_poll_budget(loaded, budget, ctx);
+    if (polls.floor) {
+        sys::ScopedLogFields f({{"MESSAGE_ID", sys::msgid::kPollsSlowed}});
+        spdlog::warn("{} (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)", describe_poll_budget(polls, loaded.apps.size()));
+    }
     std::vector<AppPlan> desired;
     std::set<std::string> keep(loaded.broken_apps.begin(), loaded.broken_apps.end());
     for (const auto& a : loaded.apps) {
@@ -174,13 +179,16 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", HUDDLE_VERSION);
     std::vector<std::string> override_dirs;
     bool dry_run = false;
+    double budget = -1;
     std::string log_target = "auto";
     app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable, highest precedence first)")
         ->type_name("DIR");
     app.add_flag("--dry-run", dry_run, "Print what would be done to each unit (create, replace, remove, keep); change nothing");
+    cli::add_poll_budget_option(app, budget);
     cli::add_log_option(app, log_target);
     app.footer("Examples:\n"
                "  huddle-gen --dry-run        show what a reconcile would change\n"
+               "  huddle-gen --poll-budget 0  make every timer poll exactly as its config says, however many apps there are\n"
                "  systemctl start huddle-gen  reconcile now, as the path unit does on every change\n\n"
                "Exit status: 0 all units match the configs; 1 some configs have errors (their apps' units are left as they\n"
                "were, the others are reconciled); 2 usage error; 3 systemd could not be reached or a unit job failed.");
@@ -192,7 +200,11 @@ int main(int argc, char** argv) {
     Counts counts;
     for (int round = 0; round < 10; ++round) {
         std::string before = dirs_signature(dirs);
-        rc = reconcile_once(dirs, override_dirs, dry_run, config_errors, counts);
+        std::string budget_error;
+        double polls_a_second = cli::poll_budget(budget, budget_error);
+        if (!budget_error.empty()) spdlog::error("{}", budget_error);
+        rc = reconcile_once(dirs, override_dirs, polls_a_second, dry_run, config_errors, counts);
+        config_errors = config_errors || !budget_error.empty();
         if (dry_run || rc == cli::kSystemError || dirs_signature(dirs) == before) break;
         spdlog::info("configs changed during the reconcile; reconciling again");
         counts = Counts{};

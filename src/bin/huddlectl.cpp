@@ -81,13 +81,22 @@ int cmd_validate(const std::vector<std::string>& args, const std::vector<std::st
     return errors ? cli::kConfigError : cli::kOk;
 }
 
-int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, bool json) {
+int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, double budget,
+             bool json) {
     Diagnostics missing;
     auto loaded = gather(args, dirs, true, missing);
     PlanContext ctx = cli::plan_context(override_dirs);
+    // The floor is the whole fleet's, as huddle-gen computes it, whichever
+    // apps are shown.
+    sys::LoadedApps fleet = args.empty() ? sys::LoadedApps{} : sys::load_apps(dirs);
+    const sys::LoadedApps& all = args.empty() ? loaded : fleet;
+    std::string budget_error;
+    PollBudget polls = cli::fit_poll_budget(all, cli::poll_budget(budget, budget_error), ctx);
+    if (!budget_error.empty()) std::fprintf(stderr, "%s\n", budget_error.c_str());
+    if (polls.floor && !json) std::fprintf(stderr, "huddlectl: notice: %s (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)\n", describe_poll_budget(polls, all.apps.size()).c_str());
     nlohmann::json japps = nlohmann::json::array();
     nlohmann::json jdiags = nlohmann::json::array();
-    bool failed = missing.has_errors() || loaded.diags.has_errors();
+    bool failed = missing.has_errors() || loaded.diags.has_errors() || !budget_error.empty();
     std::string text;
     auto note = [&](const Diagnostics& d) {
         for (const auto& item : d.sorted()) {
@@ -115,7 +124,12 @@ int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string
         }
     }
     if (json)
-        std::cout << nlohmann::json{{"apps", japps}, {"diagnostics", jdiags}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        std::cout << nlohmann::json{{"apps", japps},
+                                    {"diagnostics", jdiags},
+                                    {"polls",
+                                     {{"budget", polls.budget}, {"asked", polls.asked}, {"planned", polls.planned},
+                                      {"floor_usec", polls.floor}, {"slowed", polls.slowed}}}}
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else
         std::cout << text;
     return failed ? cli::kConfigError : cli::kOk;
@@ -268,10 +282,13 @@ int main(int argc, char** argv) {
     auto* plan = app.add_subcommand("plan", "Show the systemd units huddle-gen would make, as unit-file text (needs no running systemd)");
     plan->add_option("APP", pargs, "App names, or paths to config files (default: every app in the search path)");
     plan->add_flag("--json", json, "Print the plan as JSON: each unit's D-Bus properties with their signatures, and the diagnostics");
+    double budget = -1;
+    cli::add_poll_budget_option(*plan, budget);
     plan->footer("Examples:\n"
                  "  huddlectl plan                       every app's units\n"
                  "  huddlectl plan web                   the units of /etc/huddle/web.{json,ini,toml}\n"
-                 "  huddlectl plan ./web.toml --json     a file not yet installed, for tooling\n\n"
+                 "  huddlectl plan ./web.toml --json     a file not yet installed, for tooling\n"
+                 "  huddlectl plan --poll-budget 50      the timers a budget of 50 polls a second would give\n\n"
                  "Exit status: 0 if every app planned, 1 if any config has errors (the others are still printed).");
 
     std::vector<std::string> sargs;
@@ -298,7 +315,7 @@ int main(int argc, char** argv) {
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     if (*validate) return cmd_validate(vargs, dirs);
-    if (*plan) return cmd_plan(pargs, dirs, override_dirs, json);
+    if (*plan) return cmd_plan(pargs, dirs, override_dirs, budget, json);
     if (*status) return cmd_status(sargs, dirs, sjson);
     if (*deploy) return cmd_deploy(dapp, dirs);
     if (*history) return cmd_history(happ);

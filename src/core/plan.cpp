@@ -1,5 +1,6 @@
 #include "plan.hpp"
 
+#include "pollbudget.hpp"
 #include "unitname.hpp"
 
 #include <fmt/format.h>
@@ -23,14 +24,14 @@ const char* role_name(UnitRole r) {
     return "?";
 }
 
-usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum) {
+usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum, usec_t poll_floor) {
     // FNV-1a: stable across runs and builds, unlike std::hash.
     uint64_t h = 1469598103934665603ULL;
     for (unsigned char ch : machine_id + "/" + app) {
         h ^= ch;
         h *= 1099511628211ULL;
     }
-    usec_t window = std::min<usec_t>(minimum, 60 * kUsecPerSec);
+    usec_t window = std::max(std::min<usec_t>(minimum, 60 * kUsecPerSec), poll_floor);
     return kUsecPerSec + (h % (window / kUsecPerSec + 1)) * kUsecPerSec;
 }
 
@@ -151,11 +152,17 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
     {
         UnitPlan u{timer_unit_name(c.name), UnitRole::timer, {}};
         auto& pr = u.properties;
-        usec_t min = c.timing.minimum;
-        usec_t spread = c.timing.maximum ? *c.timing.maximum - min : 0;
-        pr.push_back(s("Description", "huddle poll timer for " + c.name));
+        bool slowed = mean_poll_period(c.timing) < ctx.poll_floor;
+        TimingConfig timing = slowed_timing(c.timing, ctx.poll_floor);
+        usec_t min = timing.minimum;
+        usec_t spread = timing.maximum ? *timing.maximum - min : 0;
+        std::string description = "huddle poll timer for " + c.name;
+        if (slowed)  // `systemctl status` says why the timer is not what the config says
+            description += fmt::format(" (slowed by the poll budget from {}{})", format_timespan(c.timing.minimum),
+                                       c.timing.maximum ? "-" + format_timespan(*c.timing.maximum) : "");
+        pr.push_back(s("Description", description));
         pr.push_back({"TimersMonotonic", "a(st)",
-                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", first_poll_delay(ctx.machine_id, c.name, min)},
+                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", first_poll_delay(ctx.machine_id, c.name, min, slowed ? ctx.poll_floor : 0)},
                                                                    {"OnUnitActiveSec", min}}});
         pr.push_back(t("RandomizedDelayUSec", spread));
         // systemd's default AccuracySec=1min would bunch the fleet's polls

@@ -69,6 +69,7 @@ struct PlanContext {
     std::string fetch_binary = "/usr/bin/huddle-fetch";
     std::vector<std::string> config_dirs;  // passed to huddle-fetch as -c DIR when not the default search path
     std::string machine_id;                // spreads the first poll across a fleet
+    usec_t poll_floor = 0;                 // from the poll budget (pollbudget.hpp); 0: every app polls as configured
 };
 
 AppPlan plan_app(const AppConfig& c, const PlanContext& ctx);
@@ -81,8 +82,10 @@ std::string watchdog_unit_name(const std::string& app);
 const char* role_name(UnitRole r);
 
 // First poll delay: 1s plus a per-machine, per-app offset within
-// min(minimum, 60s), so machines booted together do not poll together.
-usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum);
+// min(minimum, 60s), so machines booted together do not poll together; within
+// the poll floor when there is one, so a slowed fleet's first polls also fit
+// the budget.
+usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum, usec_t poll_floor = 0);
 
 // A digest of every property but Description. The planner appends it to the
 // Description as " [plan HEX]": systemd lists descriptions of all units in one

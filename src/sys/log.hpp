@@ -19,6 +19,7 @@ constexpr const char* kUnitReplaced = "530fb8ca44b449d19e649c303300c63a";
 constexpr const char* kUnitRemoved = "d1ad29fb4fa6477c9795fa2ef00d76a0";
 constexpr const char* kConfigRejected = "ff02bb9516d041fbb92923f70258787e";
 constexpr const char* kUnitFailed = "c7cfb9d737154044bb7a07da647554d1";
+constexpr const char* kPollsSlowed = "e87b506ef1244d718d6c22f4780a2eec";
 }  // namespace msgid
 
 enum class LogTarget { automatic, console, journal };

@@ -178,6 +178,42 @@ t_dry_run() {
   [ $made = no ] || fail "dry run created a unit" || return 1
 }
 
+every() { prop "$1" TimersMonotonic | grep -o 'OnUnitActiveUSec=[^;]*' | sed 's/^OnUnitActiveUSec=//; s/ *$//'; }
+timer_every() { [ "$(every "$1")" = "$2" ]; }
+
+# Each app polls every hour; a budget of 1 poll per 10,000 s (0.0001 a
+# second) makes the floor the first power of two seconds at or above
+# apps x 10,000 s.
+t_poll_budget() {
+  local pa n floor want
+  pa=$(prop huddle@alpha.service MainPID)
+  n=$(ct systemctl list-units --all --plain --no-legend 'huddle-fetch@*.timer' | wc -l)
+  [ "$n" -ge 2 ] || fail "expected some apps, found $n timers" || return 1
+  floor=1; while [ $floor -lt $((n * 10000)) ]; do floor=$((floor * 2)); done
+  want=$(ct systemd-analyze timespan "${floor}s" | sed -n 's/^ *Human: //p')
+  [ "$(every huddle-fetch@alpha.timer)" = 1h ] || fail "alpha's timer before: '$(every huddle-fetch@alpha.timer)'" || return 1
+  # Saving the file is enough: huddle-gen.path watches it.
+  ct sh -c 'printf "# test\nHUDDLE_POLL_BUDGET=0.0001\n" > /etc/default/huddle'
+  wait_for "alpha's timer slowed to $want" 30 timer_every huddle-fetch@alpha.timer "$want" || { fail "alpha polls every '$(every huddle-fetch@alpha.timer)'"; return 1; }
+  timer_every huddle-fetch@beta.timer "$want" || fail "beta polls every '$(every huddle-fetch@beta.timer)'" || return 1
+  prop huddle-fetch@alpha.timer Description | grep -qF '(slowed by the poll budget from 1h)' ||
+    fail "description: $(prop huddle-fetch@alpha.timer Description)" || return 1
+  journal_has "more than the poll budget of 0.0001; the $n that poll more often than every $want on average are slowed" -u huddle-gen.service MESSAGE_ID=e87b506ef1244d718d6c22f4780a2eec ||
+    fail "no poll budget warning with its MESSAGE_ID" || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "re-timing the poller restarted the app" || return 1
+  # huddlectl plan reads the same file and shows the same timer.
+  ct huddlectl plan alpha 2>/dev/null | grep -qx "OnUnitActiveSec=$want" || fail "huddlectl plan: $(ct huddlectl plan alpha 2>&1 | grep -E 'notice|OnUnit')" || return 1
+  # A bad value: an error naming the file and line, and the default budget.
+  ct sh -c 'printf "# test\nHUDDLE_POLL_BUDGET=lots\n" > /etc/default/huddle'
+  wait_for "the error in huddle-gen's journal" 30 journal_has "/etc/default/huddle:2: error: HUDDLE_POLL_BUDGET: 'lots' is not a rate" -u huddle-gen.service || return 1
+  wait_for "alpha's timer back to 1h" 30 timer_every huddle-fetch@alpha.timer 1h || { fail "alpha polls every '$(every huddle-fetch@alpha.timer)'"; return 1; }
+  ct huddlectl plan alpha >/dev/null 2>&1 && fail "huddlectl plan exits 0 with a bad budget" && return 1
+  ct rm /etc/default/huddle
+  ct systemctl start huddle-gen.service
+  timer_every huddle-fetch@alpha.timer 1h || fail "alpha polls every '$(every huddle-fetch@alpha.timer)' without the file" || return 1
+  [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "the app was restarted" || return 1
+}
+
 t_reload_and_reexec() {
   local pa
   pa=$(prop huddle@alpha.service MainPID)
@@ -226,6 +262,7 @@ run_test "configs writable by non-root users, also through symlinks, are refused
 run_test "stop then start by hand works" t_stop_then_start_by_hand
 run_test "a burst of config changes is not lost" t_burst_of_changes_is_not_lost
 run_test "--dry-run shows actions and changes nothing" t_dry_run
+run_test "the poll budget in /etc/default/huddle slows the timers, not the apps" t_poll_budget
 run_test "daemon-reload and daemon-reexec keep the units" t_reload_and_reexec
 run_test "a reboot recreates the units" t_reboot_recreates
 echo "$passed passed, $failed failed"

@@ -124,7 +124,7 @@ TEST_CASE("man: huddle-gen(8) lists the journal MESSAGE_IDs") {
     }
     const auto ts = terms(*p);
     const std::vector<std::string> ids = {sys::msgid::kUnitCreated, sys::msgid::kUnitReplaced, sys::msgid::kUnitRemoved,
-                                          sys::msgid::kConfigRejected, sys::msgid::kUnitFailed};
+                                          sys::msgid::kConfigRejected, sys::msgid::kUnitFailed, sys::msgid::kPollsSlowed};
     for (const auto& id : ids) {
         INFO("MESSAGE_ID " << id << " needs an entry '*" << id << "*' under # LOGGING");
         CHECK(std::find(ts.begin(), ts.end(), id) != ts.end());
