@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak: N apps (default 1000) polling every 1 to 2 s for M minutes (default
 # 10) in a real systemd container, with K pushes a minute (default 10), each
-# to another app. Reports polls run against polls expected, deploys completed
+# to another app. huddle-gen runs with the machine's default poll budget
+# (huddle-gen(8)), which slows the polls when the apps ask for more.
+# Reports polls run against polls asked and polls planned, deploys completed
 # and their latency, PID 1's CPU share, the memory of every huddle process over
 # time (must not grow) and failed units (must be 0). Exits 1 when memory grows,
 # a unit failed or a push was not deployed.
@@ -98,8 +100,17 @@ while True:
                 procs.append([comm, kib(d, "VmRSS"), kib(d, "VmHWM")])
     s1, sj = status(1), status(journald)
     # cgroup v2, or v1 (systemd's own hierarchy) as nspawn gives it on some hosts
-    running = [p for p in glob.glob("/sys/fs/cgroup/system.slice/**/huddle-fetch@*.service", recursive=True) +
-               glob.glob("/sys/fs/cgroup/systemd/system.slice/**/huddle-fetch@*.service", recursive=True)]
+    # A unit's cgroup can outlive its processes for a moment: count the populated ones.
+    def populated(d):
+        try:
+            return "populated 1" in open(d + "/cgroup.events").read()
+        except OSError:  # v1: no cgroup.events
+            try:
+                return bool(open(d + "/cgroup.procs").read().strip())
+            except OSError:
+                return False
+    running = [p for p in glob.glob("/sys/fs/cgroup/system.slice/system-huddle\\x2dfetch.slice/huddle-fetch@*.service") +
+               glob.glob("/sys/fs/cgroup/systemd/system.slice/system-huddle\\x2dfetch.slice/huddle-fetch@*.service") if populated(p)]
     rec = {"t": now, "pid1_rss": kib(s1, "VmRSS"), "pid1_ticks": ticks(1),
            "journald_rss": kib(sj, "VmRSS") if sj else 0, "journald_ticks": ticks(journald) if sj else 0,
            "procs": procs, "pid1_children_ticks": children_ticks(1), "fetch_running": len(running)}
@@ -111,6 +122,9 @@ say "huddle-gen: making the units of $APPS apps"
 t0=$(date +%s.%N)
 ct systemctl start huddle-gen.service
 t1=$(date +%s.%N)
+# What the poll budget made of the timers: polls asked, planned, the floor.
+ct huddlectl plan --json 2>/dev/null | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["polls"]))' > "$OUT/polls.json"
+say "poll budget: $(cat "$OUT/polls.json")"
 ct sh -c 'nohup python3 /run/soak-sample.py /run/soak-samples.jsonl >/dev/null 2>&1 &'
 
 say "waiting for every app's first deploy"
@@ -151,8 +165,18 @@ now=$(( $(date +%s%N) / 1000 ))
 win_end=$(date +%s.%N)
 pid1_end=$(ct awk '{print $14 + $15}' /proc/1/stat)
 cpu_end=$(machine_cpu)
-say "window over; giving the last pushes 60 s to deploy"
-sleep 60
+# The last pushes get up to two floor periods (the slowest slowed poll is
+# 1.34 floors) plus a minute to be deployed.
+floor=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["floor_usec"] // 1000000)' "$OUT/polls.json")
+drain=$((2 * floor + 60))
+say "window over; giving the last pushes up to $drain s to deploy"
+deadline=$((SECONDS + drain))
+while [ $SECONDS -lt $deadline ]; do
+  pending=$(ct bash -s < <(awk '{last[$2]=$3} END{for (a in last) printf "readlink /var/lib/huddle/%s/current | grep -q %s || echo %s\n", a, last[a], a}' "$OUT/pushes") | wc -l)
+  [ "$pending" -eq 0 ] && break
+  sleep 5
+done
+drained=$(date +%s.%N)
 ct pkill -f soak-sample.py || true
 
 ct systemctl list-units --all --failed --no-legend --plain > "$OUT/failed" 2>"$OUT/failed.err" || echo "UNKNOWN $(cat "$OUT/failed.err")" > "$OUT/failed"
@@ -160,7 +184,7 @@ ct journalctl -o json --output-fields=UNIT,JOB_TYPE,JOB_RESULT,HUDDLE_APP,HUDDLE
   --since "@${t0%.*}" --no-pager > "$OUT/journal.json"
 ct sh -c 'for d in /var/lib/huddle/*/; do a=$(basename $d); echo "$a $(readlink $d/current)"; done' > "$OUT/current"
 ct cat /run/soak-samples.jsonl > "$OUT/samples.jsonl"
-echo "$APPS $MINUTES $PUSHES $t0 $t1 $t2 $win_start $win_end $pid1_start $pid1_end $(getconf CLK_TCK) $(nproc) $cpu_start $cpu_end" > "$OUT/params"
+echo "$APPS $MINUTES $PUSHES $t0 $t1 $t2 $win_start $win_end $pid1_start $pid1_end $(getconf CLK_TCK) $(nproc) $cpu_start $cpu_end $drained" > "$OUT/params"
 ct_halt  # the rest (the overlay) when the script exits
 fi
 
@@ -172,6 +196,11 @@ apps, minutes, pushes = int(P[0]), int(P[1]), int(P[2])
 t0, t1, t2, ws, we = map(float, P[3:8])
 p1s, p1e, tck, ncpu = float(P[8]), float(P[9]), int(P[10]), int(P[11])
 busy_s, total_s, busy_e, total_e = map(int, P[12:16])
+drained = float(P[16]) if len(P) > 16 else we + 60
+try:
+    budget = json.load(open(f"{out}/polls.json"))
+except (OSError, ValueError):
+    budget = None
 span = we - ws
 polls = collections.Counter(); results = collections.Counter(); deployed = {}
 errors = []
@@ -193,7 +222,13 @@ expected = apps * span / period
 per_app = [polls.get(f"app{i}", 0) for i in range(1, apps + 1)]
 print(f"# soak: {apps} apps, polls every 1-2 s, {span/60:.1f} min, {pushes} pushes/min, {ncpu} CPUs")
 print(f"set-up: huddle-gen made {3*apps} units in {t1-t0:.1f} s; first deploy of all {apps} apps done {t2-t0:.0f} s after")
-print(f"polls run: {n_polls} of {expected:.0f} expected ({100*n_polls/expected:.1f}%), {n_polls/span:.1f} a second")
+if budget:
+    print(f"poll budget: {budget['budget']:g} a second; the configs ask for {budget['asked']:.1f}; "
+          + (f"{budget['slowed']} apps slowed to a {budget['floor_usec']/1e6:.0f} s floor, {budget['planned']:.1f} a second planned"
+             if budget["floor_usec"] else "nothing slowed"))
+planned = budget["planned"] * span if budget else expected
+print(f"polls run: {n_polls} of {expected:.0f} asked by the configs ({100*n_polls/expected:.1f}%) and {planned:.0f} planned by the budget "
+      f"({100*n_polls/planned:.0f}%), {n_polls/span:.1f} a second")
 print(f"  per app: min {min(per_app)}, median {statistics.median(per_app):.0f}, max {max(per_app)}; "
       f"mean interval {span/max(statistics.mean(per_app),1e-9):.1f} s; apps never polled: {sum(1 for n in per_app if n == 0)}")
 print(f"  poll results: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items())))
@@ -208,7 +243,7 @@ for ts, app, c in rows:
 superseded = sum(1 for ts, app, c in rows if c not in deployed and last[app] != c)
 missing = [app for app, c in last.items() if c not in current.get(app, "")]
 print(f"deploys: {len(lat)} of {len(rows)} pushes deployed ({superseded} superseded by a later push first); "
-      f"apps not on their last push at the end: {len(missing)}")
+      f"apps not on their last push {drained - we:.0f} s after the window: {len(missing)}")
 if lat:
     lat.sort()
     print(f"  push to deployed (includes the 5 s settle): median {statistics.median(lat):.1f} s, "
