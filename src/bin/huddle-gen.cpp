@@ -81,7 +81,8 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
     PollBudget polls = cli::fit_poll_budget(loaded, budget, ctx);
     if (polls.floor) {
         sys::ScopedLogFields f({{"MESSAGE_ID", sys::msgid::kPollsSlowed}});
-        spdlog::warn("{} (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)", describe_poll_budget(polls, loaded.apps.size()));
+        spdlog::warn("{} (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)",
+                     describe_poll_budget(polls, loaded.apps.size()));
     }
     std::vector<AppPlan> desired;
     std::set<std::string> keep(loaded.broken_apps.begin(), loaded.broken_apps.end());

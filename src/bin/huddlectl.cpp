@@ -93,7 +93,9 @@ int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string
     std::string budget_error;
     PollBudget polls = cli::fit_poll_budget(all, cli::poll_budget(budget, budget_error), ctx);
     if (!budget_error.empty()) std::fprintf(stderr, "%s\n", budget_error.c_str());
-    if (polls.floor && !json) std::fprintf(stderr, "huddlectl: notice: %s (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)\n", describe_poll_budget(polls, all.apps.size()).c_str());
+    if (polls.floor && !json)
+        std::fprintf(stderr, "huddlectl: notice: %s (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)\n",
+                     describe_poll_budget(polls, all.apps.size()).c_str());
     nlohmann::json japps = nlohmann::json::array();
     nlohmann::json jdiags = nlohmann::json::array();
     bool failed = missing.has_errors() || loaded.diags.has_errors() || !budget_error.empty();
