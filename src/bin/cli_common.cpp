@@ -62,7 +62,7 @@ void add_log_option(CLI::App& app, std::string& value) {
 void add_poll_budget_option(CLI::App& app, double& value) {
     app.add_option("--poll-budget", value,
                    "Polls a second this machine's apps may ask for in all; the apps that poll most often are slowed to fit (0: no limit; "
-                   "default: 4 per CPU)")
+                   "default: HUDDLE_POLL_BUDGET in /etc/default/huddle, else 4 per CPU)")
         ->type_name("RATE")
         ->envname("HUDDLE_POLL_BUDGET")
         ->check(CLI::Validator(
@@ -70,7 +70,7 @@ void add_poll_budget_option(CLI::App& app, double& value) {
                 double d;
                 return parse_poll_rate(v, d);
             },
-            "RATE"));
+            ""));
 }
 
 sys::LogTarget log_target(const std::string& value) {
