@@ -41,13 +41,17 @@ double poll_budget(double value, std::string& err) {
     return fallback;
 }
 
-PollBudget fit_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx) {
+PollBudget apply_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx) {
     std::vector<TimingConfig> timings;
     for (const auto& a : loaded.apps)
         if (a.result.config) timings.push_back(a.result.config->timing);
-    PollBudget b = huddle::fit_poll_budget(timings, budget);
+    PollBudget b = fit_poll_budget(timings, budget);
     ctx.poll_floor = b.floor;
     return b;
+}
+
+std::string poll_budget_notice(const PollBudget& b, size_t apps) {
+    return describe_poll_budget(b, apps) + " (HUDDLE_POLL_BUDGET in " + kDefaultsFile + ", or --poll-budget, sets the budget)";
 }
 
 }  // namespace huddle::cli

@@ -30,7 +30,9 @@ constexpr const char* kDefaultsFile = "/etc/default/huddle";
 void add_poll_budget_option(CLI::App& app, double& value);
 double poll_budget(double value, std::string& err);
 // Fits the loaded apps' polls into the budget and sets ctx.poll_floor.
-PollBudget fit_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx);
+PollBudget apply_poll_budget(const sys::LoadedApps& loaded, double budget, PlanContext& ctx);
+// What huddle-gen logs and huddlectl plan prints when the budget slowed apps.
+std::string poll_budget_notice(const PollBudget& b, size_t apps);
 
 // Parse the command line; an exit code if the program should exit now
 // (--help, --version, or a usage error).

@@ -78,11 +78,10 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
     sys::LoadedApps loaded = sys::load_apps(dirs);
     config_errors = config_errors_logged(loaded);
     PlanContext ctx = cli::plan_context(override_dirs);
-    PollBudget polls = cli::fit_poll_budget(loaded, budget, ctx);
+    PollBudget polls = cli::apply_poll_budget(loaded, budget, ctx);
     if (polls.floor) {
         sys::ScopedLogFields f({{"MESSAGE_ID", sys::msgid::kPollsSlowed}});
-        spdlog::warn("{} (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)",
-                     describe_poll_budget(polls, loaded.apps.size()));
+        spdlog::warn("{}", cli::poll_budget_notice(polls, loaded.apps.size()));
     }
     std::vector<AppPlan> desired;
     std::set<std::string> keep(loaded.broken_apps.begin(), loaded.broken_apps.end());
@@ -192,7 +191,8 @@ int main(int argc, char** argv) {
                "  huddle-gen --poll-budget 0  make every timer poll exactly as its config says, however many apps there are\n"
                "  systemctl start huddle-gen  reconcile now, as the path unit does on every change\n\n"
                "Exit status: 0 all units match the configs; 1 some configs have errors (their apps' units are left as they\n"
-               "were, the others are reconciled); 2 usage error; 3 systemd could not be reached or a unit job failed.");
+               "were, the others are reconciled) or HUDDLE_POLL_BUDGET in /etc/default/huddle is not a rate; 2 usage error;\n"
+               "3 systemd could not be reached or a unit job failed.");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     sys::log_setup("huddle-gen", cli::log_target(log_target));
     std::vector<std::string> dirs = sys::search_path(override_dirs);

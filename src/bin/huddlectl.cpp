@@ -12,6 +12,7 @@
 #include "core/render.hpp"
 #include "core/state.hpp"
 #include "sys/apps.hpp"
+#include "sys/clock.hpp"
 #include "sys/deploy.hpp"
 #include "sys/fs.hpp"
 #include "sys/log.hpp"
@@ -91,11 +92,9 @@ int cmd_plan(const std::vector<std::string>& args, const std::vector<std::string
     sys::LoadedApps fleet = args.empty() ? sys::LoadedApps{} : sys::load_apps(dirs);
     const sys::LoadedApps& all = args.empty() ? loaded : fleet;
     std::string budget_error;
-    PollBudget polls = cli::fit_poll_budget(all, cli::poll_budget(budget, budget_error), ctx);
+    PollBudget polls = cli::apply_poll_budget(all, cli::poll_budget(budget, budget_error), ctx);
     if (!budget_error.empty()) std::fprintf(stderr, "%s\n", budget_error.c_str());
-    if (polls.floor && !json)
-        std::fprintf(stderr, "huddlectl: notice: %s (HUDDLE_POLL_BUDGET in /etc/default/huddle, or --poll-budget, sets the budget)\n",
-                     describe_poll_budget(polls, all.apps.size()).c_str());
+    if (polls.floor && !json) std::fprintf(stderr, "huddlectl: notice: %s\n", cli::poll_budget_notice(polls, all.apps.size()).c_str());
     nlohmann::json japps = nlohmann::json::array();
     nlohmann::json jdiags = nlohmann::json::array();
     bool failed = missing.has_errors() || loaded.diags.has_errors() || !budget_error.empty();
@@ -225,10 +224,7 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
                 last_result = sys::exit_meaning(static_cast<int>(sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(-1)));
             }
             if (auto t = sd->unit_number(timer_unit_name(app), "org.freedesktop.systemd1.Timer", "NextElapseUSecMonotonic", 't'); t && *t > 0) {
-                struct timespec ts {};
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                int64_t now = ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-                next_poll = (*t - now) / 1000000;
+                next_poll = (static_cast<int64_t>(*t) - static_cast<int64_t>(sys::monotonic_usec())) / 1000000;
             }
         }
         int64_t last_deploy = 0;

@@ -91,8 +91,6 @@ SettingValue setting_value(std::string_view text, std::string_view key) {
 }
 
 std::string describe_poll_budget(const PollBudget& b, size_t apps) {
-    if (b.floor == 0)
-        return fmt::format("{} apps ask for {:.3g} polls a second, within the poll budget of {:g}", apps, b.asked, b.budget);
     return fmt::format("{} apps ask for {:.3g} polls a second, more than the poll budget of {:g}; "
                        "the {} that poll more often than every {} on average are slowed to that, {:.3g} polls a second in all",
                        apps, b.asked, b.budget, b.slowed, format_timespan(b.floor), b.planned);

@@ -53,7 +53,8 @@ struct SettingValue {
 };
 SettingValue setting_value(std::string_view text, std::string_view key);
 
-// One line for the log: what was asked, the budget, what is done about it.
+// One line for the log when the budget slowed apps (b.floor set): what was
+// asked, the budget, what is done about it.
 std::string describe_poll_budget(const PollBudget& b, size_t apps);
 
 }  // namespace huddle

@@ -15,6 +15,7 @@
 #include "core/plan.hpp"
 #include "core/refselect.hpp"
 #include "core/state.hpp"
+#include "clock.hpp"
 #include "fs.hpp"
 #include "git.hpp"
 #include "log.hpp"
@@ -41,12 +42,6 @@ std::string exit_meaning(int code) {
 namespace {
 // Marks a release that is exactly its commit's tree, never written by a step.
 constexpr const char* kVerbatim = "user.huddle.verbatim";
-
-usec_t now_usec() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
-}
 
 // Huddle's watchdog: connect, send the request, expect the response.
 std::string watchdog_check(const WatchdogConfig& w) {
@@ -280,15 +275,15 @@ std::string Cycle::restart_and_check(Systemd& sd, const std::string& commit, con
     if (st.active_state != "active") return unit_ + " is " + st.active_state + " after its start job";
     spdlog::info("{} restarted; checking it stays up for {}", unit_, format_timespan(c_.deploy.settle));
     Step h("health", commit);
-    usec_t end = now_usec() + c_.deploy.settle;
+    usec_t end = monotonic_usec() + c_.deploy.settle;
     auto stayed_up = [&](const Systemd::UnitStatus& now) {
         return now.active_state == "active" && now.invocation == st.invocation && now.n_restarts == st.n_restarts;
     };
     // Once a second: a restart in between shows in InvocationID and
     // NRestarts, so sampling faster only finds a crash sooner, and a fleet of
     // deploys sampling PID 1 ten times a second kept it from answering at all.
-    while (now_usec() < end) {
-        usleep(static_cast<useconds_t>(std::min<usec_t>(kUsecPerSec, end - now_usec())));
+    while (monotonic_usec() < end) {
+        usleep(static_cast<useconds_t>(std::min<usec_t>(kUsecPerSec, end - monotonic_usec())));
         Systemd::UnitStatus now = sd.unit_status(unit_);
         if (!now.error.empty())
             spdlog::warn("systemd did not answer about {} ({}); that check is skipped", unit_, now.error);
@@ -414,11 +409,11 @@ int Cycle::run() {
     std::unique_ptr<DeploySlot> slot;
     if (c_.app) {
         bool waited = false;
-        usec_t asked = now_usec();
+        usec_t asked = monotonic_usec();
         slot = DeploySlot::acquire("huddle/deploy-slot", kDeploySlots, 5 * 60 * kUsecPerSec, &waited, err);
         if (slot && waited)
             spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",
-                         format_timespan((now_usec() - asked) / 100000 * 100000), kDeploySlots);
+                         format_timespan((monotonic_usec() - asked) / 100000 * 100000), kDeploySlots);
         if (slot) sd = Systemd::connect(err, Systemd::Route::system_bus);
         if (!sd) {
             spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", err,

@@ -12,14 +12,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "clock.hpp"
+
 namespace huddle::sys {
 namespace {
-usec_t now_usec() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
-}
-
 // As execvp would, but in the parent, against the step's own PATH, so that
 // "not found" is a message rather than exit status 127.
 std::string resolve_program(const std::string& name, const std::vector<std::string>& env) {
@@ -113,14 +109,14 @@ RunResult run_process(const RunSpec& spec, const std::function<void(const std::s
         _exit(127);
     }
     close(fds[1]);
-    usec_t deadline = spec.timeout ? now_usec() + spec.timeout : 0;
+    usec_t deadline = spec.timeout ? monotonic_usec() + spec.timeout : 0;
     std::string buf;
     char chunk[4096];
     bool open = true;
     while (open) {
         int wait_ms = -1;
         if (deadline) {
-            usec_t now = now_usec();
+            usec_t now = monotonic_usec();
             if (now >= deadline) {
                 res.timed_out = true;
                 break;
@@ -151,8 +147,8 @@ RunResult run_process(const RunSpec& spec, const std::function<void(const std::s
     if (!buf.empty()) on_line(buf);
     if (res.timed_out) {
         kill(-pid, SIGTERM);
-        usec_t grace = now_usec() + 5 * kUsecPerSec;
-        while (now_usec() < grace && waitpid(pid, nullptr, WNOHANG) == 0) usleep(20000);
+        usec_t grace = monotonic_usec() + 5 * kUsecPerSec;
+        while (monotonic_usec() < grace && waitpid(pid, nullptr, WNOHANG) == 0) usleep(20000);
         kill(-pid, SIGKILL);
     }
     int status = 0;

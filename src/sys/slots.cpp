@@ -2,13 +2,14 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <random>
+
+#include "clock.hpp"
 
 namespace huddle::sys {
 namespace {
@@ -29,12 +30,6 @@ int try_bind(const std::string& name, int& fd_out) {
     int e = errno;
     ::close(fd);
     return e == EADDRINUSE ? 1 : -e;
-}
-
-usec_t monotonic_usec() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
 }
 
 }  // namespace

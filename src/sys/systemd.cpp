@@ -1,5 +1,7 @@
 #include "systemd.hpp"
 
+#include "clock.hpp"
+
 #include <time.h>
 #include <unistd.h>
 
@@ -24,12 +26,6 @@ struct overloaded : Ts... {
 };
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
-
-usec_t now_usec() {
-    struct timespec ts {};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<usec_t>(ts.tv_sec) * kUsecPerSec + static_cast<usec_t>(ts.tv_nsec) / 1000;
-}
 
 int append_strv(sd_bus_message* m, const std::vector<std::string>& v) {
     int r = sd_bus_message_open_container(m, 'a', "s");
@@ -384,7 +380,7 @@ int Systemd::on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
 }
 
 std::vector<JobOutcome> Systemd::run(usec_t timeout) {
-    usec_t deadline = now_usec() + timeout;
+    usec_t deadline = monotonic_usec() + timeout;
     // Counted once here, then by the callbacks: recounting the queue on
     // every message would make a large batch quadratic.
     open_ = 0;
@@ -393,7 +389,7 @@ std::vector<JobOutcome> Systemd::run(usec_t timeout) {
         int r = sd_bus_process(bus_.get(), nullptr);
         if (r < 0) break;
         if (r > 0) continue;
-        usec_t now = now_usec();
+        usec_t now = monotonic_usec();
         if (now >= deadline) break;
         if (sd_bus_wait(bus_.get(), deadline - now) < 0) break;
     }
@@ -417,7 +413,7 @@ std::vector<JobOutcome> Systemd::run(usec_t timeout) {
 }
 
 std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& units, usec_t timeout) {
-    usec_t deadline = now_usec() + timeout;
+    usec_t deadline = monotonic_usec() + timeout;
     std::vector<std::string> left = units;
     while (!left.empty()) {
         // Patterns are fnmatch globs: "\x2d" in an escaped name must stay literal.
@@ -435,7 +431,7 @@ std::vector<std::string> Systemd::wait_unloaded(const std::vector<std::string>& 
         if (list_units(patterns, live, err) < 0) break;
         left.clear();
         for (const auto& u : live) left.push_back(u.name);
-        if (left.empty() || now_usec() >= deadline) break;
+        if (left.empty() || monotonic_usec() >= deadline) break;
         // Collection happens in PID 1's next loop iteration; a short nap is enough.
         struct timespec ts {0, 2 * 1000 * 1000};
         nanosleep(&ts, nullptr);
