@@ -161,6 +161,7 @@ void Interpreter::index(const RawDoc& doc) {
     std::vector<std::string> section_names;
     for (const auto& s : schema()) section_names.push_back(s.name);
     for (const auto& sec : doc.sections) {
+        if (sec.defaults) continue;  // INI's [DEFAULT]: already inherited by the sections (ini_defaults.hpp)
         std::string sn = normalize_key(sec.name);
         const SectionSpec* spec = nullptr;
         for (const auto& s : schema())
@@ -847,15 +848,17 @@ LoadResult load_config(const std::string& app_name, const std::string& file, For
             }
         }
         diags.error(loc, "", "the file is not valid UTF-8; save it as UTF-8");
-        return {std::nullopt, std::move(diags)};
+        return {std::nullopt, std::move(diags), {}};
     }
     RawDoc doc = parse_any(format, text, file, diags);
     if (diags.has_errors()) {
         // A syntax error makes the rest guesswork; still report the name.
         if (std::string why = check_app_name(app_name); !why.empty()) diags.error({file, 0, 0}, "", why);
-        return {std::nullopt, std::move(diags)};
+        return {std::nullopt, std::move(diags), std::move(doc)};
     }
-    return interpret(app_name, file, format, doc, std::move(diags));
+    LoadResult r = interpret(app_name, file, format, doc, std::move(diags));
+    r.doc = std::move(doc);
+    return r;
 }
 
 void refuse_shared_local_paths(const std::vector<LoadResult*>& apps) {

@@ -75,6 +75,7 @@ struct AppConfig {
 struct LoadResult {
     std::optional<AppConfig> config;  // set only when there are no errors
     Diagnostics diags;
+    RawDoc doc;  // what the parser read (huddlectl show)
 };
 
 // Text of one config file to a validated model. Pure: no I/O.

@@ -1,286 +1,234 @@
-// INI through inih. inih reports neither line numbers (INI_HANDLER_LINENO is
-// off in Debian's build) nor lines longer than 200 bytes, so we feed it line
-// by line through ini_parse_stream: the reader knows the current line, and a
-// long line's value is swapped for a short token and put back in the handler.
-#include <ini.h>
-
-#include <algorithm>
+// INI as Python's configparser.ConfigParser() read it with its default
+// settings, since that is what read every Huddle-era config: the same line
+// classification (RawConfigParser._read), indentation rules, comment and
+// delimiter rules. No C library reads that dialect (inih treats every
+// indented line as a continuation and cuts values at " ;"), so this follows
+// configparser's algorithm step by step; the differential test in
+// tests/ini-differential.py holds it to configparser itself. [DEFAULT] and
+// %-interpolation are applied afterwards (ini_defaults.cpp).
 #include <cctype>
 #include <cstdio>
-#include <cstring>
 #include <string_view>
 
+#include "ini_defaults.hpp"
 #include "raw.hpp"
 
 namespace huddle {
 namespace {
 
-constexpr size_t kInihLine = 200;    // INI_MAX_LINE of the packaged library
-constexpr char kToken = '\x01';
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-    return s;
+// Bytes of the whitespace code point at s[i] (as Python's str.isspace, which
+// configparser's strip() and \s use), or 0. Control characters never get
+// here: the reader refuses them first.
+size_t space_at(std::string_view s, size_t i) {
+    auto b = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    if (b(0) == ' ' || b(0) == '\t') return 1;
+    if (b(0) == 0xc2 && (b(1) == 0x85 || b(1) == 0xa0)) return 2;                    // U+0085, U+00A0
+    if (b(0) == 0xe1 && b(1) == 0x9a && b(2) == 0x80) return 3;                      // U+1680
+    if (b(0) == 0xe2 && b(1) == 0x80 && (b(2) <= 0x8a || b(2) == 0xa8 || b(2) == 0xa9 || b(2) == 0xaf)) return 3;  // U+2000-200A, 2028, 2029, 202F
+    if (b(0) == 0xe2 && b(1) == 0x81 && b(2) == 0x9f) return 3;                      // U+205F
+    if (b(0) == 0xe3 && b(1) == 0x80 && b(2) == 0x80) return 3;                      // U+3000
+    return 0;
 }
 
-// Whether inih takes a line (trimmed: LINE; as written: RAW). The lines it
-// refuses are reported after parsing, each with the reason.
-bool inih_accepts(std::string_view raw, std::string_view line) {
-    if (!line.empty() && line[0] == '[' && raw[0] == '[') return line.find(']') != std::string_view::npos;  // '=' or not
-    return line.empty() || line[0] == '#' || line[0] == ';' || line.find_first_of("=:") != std::string_view::npos ||
-           // an indented line continues the previous value
-           raw[0] == ' ' || raw[0] == '\t' || line.find('\0') != std::string_view::npos;
-}
-
-// "[name]" indented: a header moved right by mistake, not a continued value
-// (which may well start with '[', as in "[ -f x ] && make").
-bool indented_header(std::string_view raw, std::string_view line) {
-    if (raw.empty() || (raw[0] != ' ' && raw[0] != '\t') || line.size() < 3 || line[0] != '[' || line.back() != ']' ||
-        !std::isalpha(static_cast<unsigned char>(line[1])))
-        return false;
-    return std::all_of(line.begin() + 1, line.end() - 1,
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_' || c == '-'; });
-}
-
-// A line inih reads as a section header.
-bool header_line(std::string_view raw, std::string_view line) {
-    return !line.empty() && line[0] == '[' && line.find(']') != std::string_view::npos &&
-           ((raw[0] != ' ' && raw[0] != '\t') || indented_header(raw, line));
-}
-
-struct State {
-    const std::string* text;
-    const std::string* file;
-    Diagnostics* diags;
-    size_t pos = 0;
-    int lineno = 0;
-    std::string current;       // the physical line now being parsed
-    std::vector<std::string> long_values;
-    std::vector<std::string> section_names;  // headers inih cannot hold, passed as kToken + index
-    RawDoc doc;
-    std::string last_section;  // as inih passes it
-    bool in_section = false;
-    bool bad_seen = false;  // a line already reported: keys after it may have lost their section
-    bool new_header = false;  // a header since the last key, maybe repeating the section's name
+struct Span {
+    size_t begin = 0, end = 0;  // byte offsets into the line
+    size_t indent = 0;          // leading white space, in code points (Python counts characters)
 };
 
-char* reader(char* str, int num, void* stream) {
-    auto* st = static_cast<State*>(stream);
-    if (st->pos >= st->text->size()) return nullptr;
-    size_t end = st->text->find('\n', st->pos);
-    size_t next = end == std::string::npos ? st->text->size() : end + 1;
-    st->current.assign(*st->text, st->pos, next - st->pos);
-    st->pos = next;
-    st->lineno++;
-    std::string line = st->current;
-    if (!inih_accepts(line, trim(line))) st->bad_seen = true;
-    // Control characters have no place in a config, and one of them marks
-    // the values carried beside inih (kToken).
-    size_t ctl = std::string::npos;
-    for (size_t i = 0; i < line.size() && ctl == std::string::npos; ++i) {
-        unsigned char c = static_cast<unsigned char>(line[i]);
-        if (c > 0 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') ctl = i;
-    }
-    if (line.find('\0') != std::string::npos) {
-        st->bad_seen = true;
-        st->diags->error({*st->file, st->lineno, static_cast<int>(line.find('\0')) + 1}, "",
-                         "NUL byte in the file; config files are text");
-        line = "\n";
-    } else if (ctl != std::string::npos) {
-        st->bad_seen = true;
-        char code[8];
-        std::snprintf(code, sizeof code, "%02X", static_cast<unsigned>(static_cast<unsigned char>(line[ctl])));
-        st->diags->error({*st->file, st->lineno, static_cast<int>(ctl) + 1}, "",
-                         std::string("control character U+00") + code + " in the file; config files are text");
-        line = "\n";
-    } else {
-        // inih would cut values at an inline " ;" (Huddle's configparser
-        // never did) and cannot hold lines over 200 bytes: it only sees the
-        // structure, and every value travels beside it as a short token.
-        std::string_view body = trim(line);
-        size_t lead = line.find_first_not_of(" \t");
-        bool comment_or_blank = body.empty() || body[0] == '#' || body[0] == ';';
-        bool section = !body.empty() && body[0] == '[' && lead == 0;
-        size_t sep = body.find_first_of("=:");
-        if (comment_or_blank) {
-            line = "\n";
-        } else if (section || indented_header(line, body)) {
-            if (!section) {
-                st->diags->error({*st->file, st->lineno, static_cast<int>(lead) + 1}, "",
-                                 "a section header must start at the beginning of the line (an indented line continues the value above it)");
-                st->bad_seen = true;  // read as the header it was meant to be
-            }
-            if (size_t close = body.find(']'); close == std::string_view::npos) {
-                line = "[\n";  // inih refuses it too; reported after parsing
-            } else {
-                // Every name travels beside inih, which keeps 49 bytes of one
-                // and ends it at an inline " ;" (configparser did neither);
-                // what follows the ']' is ignored by both.
-                st->section_names.emplace_back(body.substr(1, close - 1));
-                line = std::string("[") + kToken + std::to_string(st->section_names.size() - 1) + "]\n";
-            }
-        } else if (lead > 0) {
-            // An indented line continues the previous value: all of it is text.
-            st->long_values.push_back(std::string(body));
-            line = line.substr(0, lead) + kToken + std::to_string(st->long_values.size() - 1) + "\n";
-        } else if (sep != std::string::npos && sep <= kInihLine / 2) {
-            st->long_values.push_back(std::string(trim(body.substr(sep + 1))));
-            line = std::string(body.substr(0, sep + 1)) + kToken + std::to_string(st->long_values.size() - 1) + "\n";
-        } else if (line.size() >= static_cast<size_t>(num) - 1) {
-            st->diags->error({*st->file, st->lineno, 1}, "", "line too long to be a key; put the value after 'key =' on the same line");
-            st->bad_seen = true;
-            line = "\n";
-        }
-    }
-    if (line.size() + 1 > static_cast<size_t>(num)) {
-        // Every branch above hands inih a short line; this keeps its buffer safe if one ever does not.
-        st->diags->error({*st->file, st->lineno, 1}, "", "line too long to read; split it");
-        st->bad_seen = true;
-        line = "\n";
-    }
-    if (header_line(line, trim(line))) st->new_header = true;
-    std::memcpy(str, line.c_str(), line.size() + 1);
-    return str;
-}
-
-// The value behind a token of the reader ("\x01" + index into STORE), or
-// TEXT itself.
-std::string untoken(const char* text, const std::vector<std::string>& store) {
-    if (text[0] != kToken) return text;
-    // The reader refuses control characters, so this is its token.
+// The line stripped as Python's str.strip() strips.
+Span strip(std::string_view s) {
+    Span sp;
     size_t i = 0;
-    for (size_t k = 1; text[k] >= '0' && text[k] <= '9'; ++k) i = i * 10 + static_cast<size_t>(text[k] - '0');
-    return i < store.size() ? store[i] : std::string();
+    for (size_t n; i < s.size() && (n = space_at(s, i)) > 0; i += n) ++sp.indent;
+    sp.begin = sp.end = i;
+    for (size_t n; i < s.size(); i += n ? n : 1)
+        if ((n = space_at(s, i)) == 0) sp.end = i + 1;
+    // sp.end may sit inside a multi-byte character: move it to its end.
+    while (sp.end < s.size() && (static_cast<unsigned char>(s[sp.end]) & 0xc0) == 0x80) ++sp.end;
+    return sp;
 }
 
-int handler(void* user, const char* section_token, const char* name, const char* value) {
-    auto* st = static_cast<State*>(user);
-    const std::string section = untoken(section_token, st->section_names);
-    std::string v = untoken(value, st->long_values);
-    Loc key_loc{*st->file, st->lineno, 1};
-    size_t kpos = st->current.find(name);
-    if (kpos != std::string::npos) key_loc.col = static_cast<int>(kpos) + 1;
-    Loc val_loc = key_loc;
-    if (!v.empty()) {
-        size_t vpos = st->current.find(v.substr(0, 16), kpos == std::string::npos ? 0 : kpos + std::strlen(name));
-        if (vpos != std::string::npos) val_loc.col = static_cast<int>(vpos) + 1;
-    }
-    bool continuation = !st->current.empty() && (st->current[0] == ' ' || st->current[0] == '\t');
+std::string_view sub(std::string_view s, Span sp) { return s.substr(sp.begin, sp.end - sp.begin); }
 
-    if (!st->in_section || st->last_section != section || st->new_header) {
-        if (section.empty()) {
-            // After a broken line (a header, likely) that was reported, this is no news.
-            if (!st->bad_seen) st->diags->error(key_loc, name, "key outside any section; put it under a [section] header such as [repository]");
-            return 1;
-        }
-        // inih does not report section headers; find this one's line by
-        // scanning back (the header is the nearest preceding '[' line).
-        st->doc.sections.push_back({section, {*st->file, 0, 1}, {}});
-        st->last_section = section;
-        st->in_section = true;
-        st->new_header = false;
+// "[name]": a header indented by mistake, where configparser read a continued
+// value (which may well start with '[', as in "[ -f x ] && make").
+bool looks_like_header(std::string_view line) {
+    if (line.size() < 3 || line[0] != '[' || line.back() != ']' || !std::isalpha(static_cast<unsigned char>(line[1]))) return false;
+    for (char c : line.substr(1, line.size() - 2))
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != ' ' && c != '_' && c != '-') return false;
+    return true;
+}
+
+class Reader {
+public:
+    Reader(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+    void line(int lineno, std::string_view raw);
+    RawDoc take() { return std::move(doc_); }
+
+private:
+    bool text_only(int lineno, std::string_view raw);
+    void header(int lineno, std::string name);
+    void option(int lineno, std::string_view raw, Span sp, size_t delim);
+    void continuation(int lineno, Span sp, std::string_view value);
+    void bad_line(int lineno, std::string_view raw, Span sp);
+    RawValue& value() { return doc_.sections[section_].entries[option_].value; }
+
+    const std::string& file_;
+    Diagnostics& diags_;
+    RawDoc doc_;
+    long section_ = -1;       // index into doc_.sections; -1: no header yet
+    long option_ = -1;        // the entry a continuation line would extend; -1: none
+    size_t indent_level_ = 0;  // of the line that opened option_ (or the header)
+    int blank_lines_ = 0;     // blank lines since the option's last line: kept only if it continues
+    bool reported_no_section_ = false;
+};
+
+// Control characters have no place in a config (configparser read them as
+// text; huddle refuses them on purpose: they would reach unit files and logs).
+bool Reader::text_only(int lineno, std::string_view raw) {
+    for (size_t i = 0; i < raw.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(raw[i]);
+        if (c >= 0x20 || c == '\t') continue;
+        char code[8];
+        std::snprintf(code, sizeof code, "%02X", static_cast<unsigned>(c));
+        diags_.error({file_, lineno, static_cast<int>(i) + 1}, "",
+                     c == 0 ? std::string("NUL byte in the file; config files are text")
+                            : std::string("control character U+00") + code + " in the file; config files are text");
+        return false;
     }
-    auto& sec = st->doc.sections.back();
-    if (continuation && !sec.entries.empty() && sec.entries.back().key == name) {
-        // A value continued on an indented line: each line is one list item.
-        RawValue& rv = sec.entries.back().value;
-        if (rv.kind != RawValue::Kind::list) {
-            RawValue first = rv;
-            rv.kind = RawValue::Kind::list;
-            rv.list.clear();
-            if (!first.str.empty()) rv.list.push_back(first);
-            rv.str.clear();
-        }
-        RawValue item;
-        item.str = v;
-        item.loc = val_loc;
-        item.untyped = true;
-        rv.list.push_back(item);
-        return 1;
+    return true;
+}
+
+void Reader::line(int lineno, std::string_view raw) {
+    if (!text_only(lineno, raw)) return;
+    Span sp = strip(raw);
+    std::string_view value = sub(raw, sp);
+    // Full-line comments only: configparser's inline_comment_prefixes is None.
+    if (!value.empty() && (value[0] == '#' || value[0] == ';')) return;
+    if (value.empty()) {
+        if (option_ >= 0) ++blank_lines_;  // empty_lines_in_values=True
+        return;
     }
+    if (option_ >= 0 && sp.indent > indent_level_) return continuation(lineno, sp, value);
+    indent_level_ = sp.indent;
+    // "\[(?P<header>.+)\]" matched at the start: up to the last ']'.
+    size_t close = value.rfind(']');
+    if (value[0] == '[' && close != std::string_view::npos && close >= 2) return header(lineno, std::string(value.substr(1, close - 1)));
+    if (value[0] == '[') return bad_line(lineno, raw, sp);
+    if (section_ < 0) {
+        // configparser stops here (MissingSectionHeaderError): one report,
+        // none after a broken line (a header, likely) that was reported.
+        if (!reported_no_section_ && !diags_.has_errors())
+            diags_.error({file_, lineno, static_cast<int>(sp.begin) + 1}, "", "key outside any section; put it under a [section] header such as [repository]");
+        reported_no_section_ = true;
+        return;
+    }
+    size_t delim = value.find_first_of("=:");
+    if (delim == std::string_view::npos) return bad_line(lineno, raw, sp);
+    option(lineno, raw, sp, delim);
+}
+
+void Reader::header(int lineno, std::string name) {
+    option_ = -1;  // "so sections can't start with a continuation line"
+    blank_lines_ = 0;
+    bool defaults = name == kDefaultSection;
+    if (defaults)
+        for (size_t i = 0; i < doc_.sections.size(); ++i)
+            if (doc_.sections[i].defaults) {
+                section_ = static_cast<long>(i);  // [DEFAULT] may be opened again; it is one section
+                return;
+            }
+    RawSection s{std::move(name), {file_, lineno, 1}, {}};
+    s.defaults = defaults;
+    doc_.sections.push_back(std::move(s));
+    section_ = static_cast<long>(doc_.sections.size()) - 1;
+}
+
+void Reader::option(int lineno, std::string_view raw, Span sp, size_t delim) {
+    std::string_view value = sub(raw, sp);
+    std::string_view name = sub(value, strip(value.substr(0, delim)));
+    if (name.empty()) {
+        diags_.error({file_, lineno, static_cast<int>(sp.begin) + 1}, "", "no key before '" + std::string(1, value[delim]) + "'; write 'key = value'");
+        option_ = -1;
+        return;
+    }
+    std::string_view rest = value.substr(delim + 1);
+    Span vs = strip(rest);
     RawEntry e;
-    e.key = name;
-    e.loc = key_loc;
-    e.value.str = v;
-    e.value.loc = val_loc;
+    e.key = std::string(name);
+    e.loc = {file_, lineno, static_cast<int>(sp.begin) + 1};
+    e.value.str = std::string(sub(rest, vs));
+    e.value.loc = e.value.str.empty() ? e.loc : Loc{file_, lineno, static_cast<int>(sp.begin + delim + 1 + vs.begin) + 1};
     e.value.untyped = true;
-    sec.entries.push_back(std::move(e));
-    return 1;
+    auto& entries = doc_.sections[section_].entries;
+    entries.push_back(std::move(e));
+    option_ = static_cast<long>(entries.size()) - 1;
+    blank_lines_ = 0;
 }
 
-// Calls fn(line number, raw line, trimmed line) for each line of text.
-template <class Fn>
-void for_each_line(const std::string& text, Fn fn) {
-    int lineno = 0;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string::npos) end = text.size();
-        std::string_view raw = std::string_view(text).substr(pos, end - pos);
-        fn(++lineno, raw, trim(raw));
-        pos = end + 1;
+// An indented line continues the open value: each line is one list item, the
+// first line (even empty) included, so joining them with "\n" gives exactly
+// what configparser's get() returned.
+void Reader::continuation(int lineno, Span sp, std::string_view text) {
+    RawValue& rv = value();
+    if (looks_like_header(text)) {
+        const RawEntry& e = doc_.sections[section_].entries[option_];
+        diags_.notice({file_, lineno, static_cast<int>(sp.begin) + 1}, "",
+                      "this indented line continues the value of '" + e.key + "' (line " + std::to_string(e.loc.line) +
+                          "), as in Huddle's configparser: it is not a section header; unindent it to start a section");
     }
+    if (rv.kind != RawValue::Kind::list) {
+        RawValue first = rv;
+        rv.kind = RawValue::Kind::list;
+        rv.str.clear();
+        rv.list = {first};
+    }
+    auto add = [&](std::string s, Loc loc) {
+        RawValue item;
+        item.str = std::move(s);
+        item.loc = std::move(loc);
+        item.untyped = true;
+        rv.list.push_back(std::move(item));
+    };
+    for (; blank_lines_ > 0; --blank_lines_) add("", {file_, lineno, 1});
+    add(std::string(text), {file_, lineno, static_cast<int>(sp.begin) + 1});
 }
 
-// Section header positions, found directly: inih calls nothing for them.
-void locate_sections(const std::string& text, RawDoc& doc) {
-    std::vector<std::pair<std::string, int>> headers;
-    for_each_line(text, [&](int lineno, std::string_view raw, std::string_view line) {
-        // The name as inih passes it, spaces and all.
-        if (header_line(raw, line)) headers.emplace_back(std::string(line.substr(1, line.find(']') - 1)), lineno);
-    });
-    size_t h = 0;
-    for (auto& sec : doc.sections) {
-        while (h < headers.size() && headers[h].first != sec.name) ++h;
-        if (h < headers.size()) sec.loc.line = headers[h++].second;
-    }
-    // Sections that hold no keys are invisible to inih but matter ([test],
-    // an empty [application]): add them so the interpreter sees them.
-    std::vector<RawSection> all;
-    size_t s = 0;
-    for (auto& [name, line] : headers) {
-        if (s < doc.sections.size() && doc.sections[s].name == name && doc.sections[s].loc.line == line) {
-            all.push_back(std::move(doc.sections[s++]));
-        } else {
-            all.push_back({name, {std::string(), line, 1}, {}});
-        }
-    }
-    while (s < doc.sections.size()) all.push_back(std::move(doc.sections[s++]));
-    doc.sections = std::move(all);
+void Reader::bad_line(int lineno, std::string_view raw, Span sp) {
+    std::string_view value = sub(raw, sp);
+    Loc loc{file_, lineno, static_cast<int>(sp.begin) + 1};
+    std::string shown(value.substr(0, 40));
+    if (value.rfind("\xef\xbb\xbf", 0) == 0)
+        diags_.error(loc, "", "the line starts with a byte order mark (U+FEFF, invisible in most editors); delete it");
+    else if (value[0] == '[')
+        diags_.error(loc, "", "section header without closing ']'");
+    else if (sp.indent > 0 && option_ < 0)
+        diags_.error(loc, "", "indented line with no value above it to continue, found '" + shown +
+                                  "'; write 'key = value', or indent it under the key it belongs to");
+    else
+        diags_.error(loc, "", "expected 'key = value', 'key: value' or a [section] header, found '" + shown + "'");
+    // configparser keeps going after such a line, and so does an open value.
 }
 
 }  // namespace
 
 RawDoc parse_ini(const std::string& input, const std::string& file, Diagnostics& diags) {
-    // A byte order mark is not part of the first line. A lone CR ends a line,
-    // as in Python's configparser, which read Huddle's configs.
-    std::string text = input.rfind("\xef\xbb\xbf", 0) == 0 ? input.substr(3) : input;
-    for (size_t i = 0; i < text.size(); ++i)
-        if (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n')) text[i] = '\n';
-    State st;
-    st.text = &text;
-    st.file = &file;
-    st.diags = &diags;
-    // inih does not stop at the first error; it returns the first bad line.
-    // Re-scan to report every malformed line, not only the first.
-    int first_bad = ini_parse_stream(reader, &st, handler, &st);
-    if (first_bad > 0) {
-        for_each_line(text, [&](int lineno, std::string_view raw, std::string_view line) {
-            bool ok = inih_accepts(raw, line);
-            if (ok) return;
-            if (line.rfind("\xef\xbb\xbf", 0) == 0)
-                diags.error({file, lineno, 1}, "", "the line starts with a byte order mark (U+FEFF, invisible in most editors); delete it");
-            else if (line[0] == '[')
-                diags.error({file, lineno, 1}, "", "section header without closing ']'");
-            else
-                diags.error({file, lineno, 1}, "",
-                            "expected 'key = value', 'key: value' or a [section] header, found '" + std::string(line.substr(0, 40)) + "'");
-        });
+    // A byte order mark is not part of the first line (configparser, reading
+    // as UTF-8, refused such files; huddle reads them). Lines end at LF, CRLF
+    // or a lone CR, as in Python's universal newlines.
+    std::string_view text(input);
+    if (text.rfind("\xef\xbb\xbf", 0) == 0) text.remove_prefix(3);
+    Reader r(file, diags);
+    int lineno = 0;
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find_first_of("\r\n", pos);
+        if (end == std::string_view::npos) end = text.size();
+        r.line(++lineno, text.substr(pos, end - pos));
+        pos = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
     }
-    locate_sections(text, st.doc);
-    for (auto& sec : st.doc.sections) sec.loc.file = file;
-    return std::move(st.doc);
+    RawDoc doc = r.take();
+    if (!diags.has_errors()) apply_ini_defaults(doc, diags);
+    return doc;
 }
 
 }  // namespace huddle

@@ -28,7 +28,7 @@ RawDoc doc_from_tree(RawValue&& root, const std::string& file, Diagnostics& diag
         sec.loc.file = file;
         for (auto& [key, v] : value.table) {
             Loc kl = v.key_loc.line ? v.key_loc : v.loc;
-            sec.entries.push_back({key, kl, std::move(v)});
+            sec.entries.push_back({key, kl, std::move(v), std::nullopt, false});
         }
         doc.sections.push_back(std::move(sec));
     }

@@ -3,6 +3,7 @@
 // this, so JSON, INI and TOML share one set of rules and messages.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,12 +33,17 @@ struct RawEntry {
     std::string key;  // as written
     Loc loc;          // of the key
     RawValue value;
+    // INI only: the value as written, when %-interpolation changed it, and
+    // whether the entry was inherited from [DEFAULT] (loc points there).
+    std::optional<std::string> written;
+    bool inherited = false;
 };
 
 struct RawSection {
     std::string name;  // as written
     Loc loc;           // of the header (or of the first key for JSON/TOML)
     std::vector<RawEntry> entries;
+    bool defaults = false;  // INI's [DEFAULT]: inherited by the others, not a section of its own
 };
 
 struct RawDoc {

@@ -41,10 +41,13 @@ TEST_CASE("ini: indented lines continue a value as list items") {
     auto* b = find(doc, "deploy", "build");
     REQUIRE(b);
     REQUIRE(b->value.kind == RawValue::Kind::list);
-    REQUIRE(b->value.list.size() == 2);
-    CHECK(b->value.list[0].str == "npm ci");
-    CHECK(b->value.list[1].str == "npm test");
-    CHECK(b->value.list[1].loc.line == 4);
+    // The empty first line is an item too: joined by "\n", the items are
+    // configparser's value ("\nnpm ci\nnpm test").
+    REQUIRE(b->value.list.size() == 3);
+    CHECK(b->value.list[0].str.empty());
+    CHECK(b->value.list[1].str == "npm ci");
+    CHECK(b->value.list[2].str == "npm test");
+    CHECK(b->value.list[2].loc.line == 4);
 }
 
 TEST_CASE("ini: lines longer than inih's buffer keep their whole value") {
@@ -232,7 +235,7 @@ TEST_CASE("ini: byte order mark, lone CR line ends, one error for a broken heade
     CHECK_THAT(d3.items()[0].message, Catch::Contains("closing ']'"));
 }
 
-TEST_CASE("ini: a continued line starting with '[' is text; an indented header is one error") {
+TEST_CASE("ini: a continued line starting with '[' is text; an indented header continues the value, with a notice") {
     Diagnostics d;
     RawDoc doc = parse_ini("[deploy]\nbuild = make\n  [ -f x ] && make install\n", "f.ini", d);
     REQUIRE_FALSE(d.has_errors());
@@ -241,10 +244,12 @@ TEST_CASE("ini: a continued line starting with '[' is text; an indented header i
     CHECK(find(doc, "deploy", "build")->value.list[1].str == "[ -f x ] && make install");
     Diagnostics d2;
     RawDoc doc2 = parse_ini("[repository]\nremote path = /x\n  [application]\nstart = a\n", "f.ini", d2);
-    REQUIRE(d2.count(Severity::error) == 1);
+    REQUIRE(d2.count(Severity::notice) == 1);
     CHECK(d2.items()[0].loc.line == 3);
     CHECK(d2.items()[0].loc.col == 3);
-    REQUIRE(find(doc2, "application", "start"));
+    CHECK_THAT(d2.items()[0].message, Catch::Contains("not a section header"));
+    REQUIRE(find(doc2, "repository", "start"));
+    CHECK(find(doc2, "repository", "remote path")->value.list.size() == 2);
     Diagnostics d3;
     RawDoc doc3 = parse_ini("[ repository ]\nremote path = /x\n", "f.ini", d3);
     REQUIRE_FALSE(d3.has_errors());
@@ -256,4 +261,92 @@ TEST_CASE("ini: a continued line starting with '[' is text; an indented header i
     CHECK(doc4.sections[1].loc.line == 3);
     REQUIRE(doc4.sections[1].entries.size() == 1);
     CHECK(doc4.sections[1].entries[0].loc.line == 4);
+}
+
+namespace {
+// A value as configparser's get() returns it: the lines joined by "\n".
+std::string text_of(const RawEntry* e) {
+    REQUIRE(e);
+    if (e->value.kind != RawValue::Kind::list) return e->value.str;
+    std::string s;
+    for (size_t i = 0; i < e->value.list.size(); ++i) s += (i ? "\n" : "") + e->value.list[i].str;
+    return s;
+}
+}  // namespace
+
+TEST_CASE("ini: an indented key after a header or a comment is a key, as for configparser") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("[timing]\n    minimum = 300\n    maximum = 600\n[scripts]\n# c\n  pre-pull = a\n  post-pull = b\n", "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    CHECK(text_of(find(doc, "timing", "minimum")) == "300");
+    CHECK(text_of(find(doc, "timing", "maximum")) == "600");
+    CHECK(find(doc, "timing", "maximum")->loc.col == 5);
+    CHECK(text_of(find(doc, "scripts", "pre-pull")) == "a");
+    CHECK(text_of(find(doc, "scripts", "post-pull")) == "b");
+    // Deeper than its key's line continues it; as deep is a new key.
+    Diagnostics d2;
+    RawDoc doc2 = parse_ini("[deploy]\n  build = a\n      b\n  verify = c\n", "f.ini", d2);
+    REQUIRE_FALSE(d2.has_errors());
+    CHECK(text_of(find(doc2, "deploy", "build")) == "a\nb");
+    CHECK(text_of(find(doc2, "deploy", "verify")) == "c");
+}
+
+TEST_CASE("ini: an indented line with no value open is an error; blank and comment lines inside a value") {
+    Diagnostics d;
+    parse_ini("[application]\n  /bin/app --verbose\n", "f.ini", d);
+    REQUIRE(d.count(Severity::error) == 1);
+    CHECK(d.items()[0].loc.line == 2);
+    CHECK_THAT(d.items()[0].message, Catch::Contains("no value above it"));
+    Diagnostics d2;
+    RawDoc doc = parse_ini("[deploy]\nbuild = a\n\n  # not part of it\n  b\n\n\nverify = c\n", "f.ini", d2);
+    REQUIRE_FALSE(d2.has_errors());
+    CHECK(text_of(find(doc, "deploy", "build")) == "a\n\nb");  // trailing blank lines dropped, the inner one kept
+}
+
+TEST_CASE("ini: %% and %(name)s as BasicInterpolation, with a notice; a lone % kept with a notice") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("[repository]\nremote path = https://x/my%%20app.git\nbranch = main\nlocal path = /srv/app-%(branch)s\n"
+                           "[application]\nstart = /bin/date +%%s\nuser = 100%\n",
+                           "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    CHECK(text_of(find(doc, "repository", "remote path")) == "https://x/my%20app.git");
+    CHECK(text_of(find(doc, "repository", "local path")) == "/srv/app-main");
+    CHECK(find(doc, "repository", "local path")->written == "/srv/app-%(branch)s");
+    CHECK(text_of(find(doc, "application", "start")) == "/bin/date +%s");
+    CHECK(text_of(find(doc, "application", "user")) == "100%");
+    CHECK(d.count(Severity::notice) == 4);  // three changed values, one kept '%'
+}
+
+TEST_CASE("ini: [DEFAULT] is inherited where a section knows the key, and feeds interpolation") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("[DEFAULT]\nbase = /srv\nuser = web\nbranch = prod\n[repository]\nremote path = /x\nlocal path = %(base)s/app\n"
+                           "[application]\nstart = a\nuser = other\n[DEFAULT]\ngroup = g\n",
+                           "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    CHECK(text_of(find(doc, "repository", "local path")) == "/srv/app");
+    CHECK(text_of(find(doc, "repository", "branch")) == "prod");
+    CHECK(find(doc, "repository", "branch")->inherited);
+    CHECK(text_of(find(doc, "application", "user")) == "other");  // the section's own value wins
+    CHECK(text_of(find(doc, "application", "group")) == "g");      // [DEFAULT] opened twice is one section
+    CHECK_FALSE(find(doc, "repository", "user"));                    // [repository] has no 'user'
+    CHECK_FALSE(find(doc, "application", "base"));
+    CHECK(d.count(Severity::notice) == 1);  // the interpolated local path; 'base' is referenced
+}
+
+TEST_CASE("ini: a reference to no key, a bad reference and a loop are errors naming the key") {
+    for (const char* v : {"%(nothing)s", "%(branch)d", "%(a)s"}) {
+        Diagnostics d;
+        parse_ini(std::string("[DEFAULT]\na = %(b)s\nb = %(a)s\n[repository]\nremote path = /x\nlocal path = /srv/") + v + "\n", "f.ini", d);
+        REQUIRE(d.count(Severity::error) == 1);
+        CHECK(d.items()[0].loc.line == 6);
+        CHECK(d.items()[0].key == "[repository] local path");
+    }
+}
+
+TEST_CASE("ini: line length never changes how a line is read") {
+    std::string key(150, 'k');
+    Diagnostics d;
+    RawDoc doc = parse_ini("[repository]\n" + key + " = a ; b\n", "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    CHECK(text_of(find(doc, "repository", key)) == "a ; b");
 }
