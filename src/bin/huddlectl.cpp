@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "show.hpp"
 #include "config.h"
 #include "core/render.hpp"
 #include "core/state.hpp"
@@ -256,7 +257,7 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"huddlectl: validate and inspect huddle's app configs.\n\n"
+    CLI::App app{"huddlectl: validate, show and plan huddle's app configs; status, deploy, roll back and history of its apps.\n\n"
                  "Configs live in /etc/huddle/, /run/huddle/ and /usr/lib/huddle/ (highest precedence first),\n"
                  "one file per app: APP.json, APP.ini or APP.toml.",
                  "huddlectl"};
@@ -289,6 +290,16 @@ int main(int argc, char** argv) {
                  "  huddlectl plan --poll-budget 50      the timers a budget of 50 polls a second would give\n\n"
                  "Exit status: 0 if every app planned, 1 if any config has errors (the others are still printed).");
 
+    std::string showarg;
+    bool showjson = false;
+    auto* show = app.add_subcommand("show", "Show APP's config as huddle read it: every setting, defaults included, with the file and line it came from");
+    show->add_option("APP", showarg, "The app, or the path to a config file")->required();
+    show->add_flag("--json", showjson, "Print JSON: the diagnostics, every entry as read (INI: after [DEFAULT] and %-interpolation), every setting");
+    show->footer("Examples:\n"
+                 "  huddlectl show web                   what /etc/huddle/web.{json,ini,toml} means, setting by setting\n"
+                 "  huddlectl show ./old-huddle.ini      a Huddle-era INI file before installing it\n\n"
+                 "Exit status: 0 if the config is valid, 1 if it has errors (the entries as read are still shown).");
+
     std::vector<std::string> sargs;
     bool sjson = false;
     auto* status = app.add_subcommand("status", "Show each app's state, deployed commit, ref, last and next poll, last deploy");
@@ -313,6 +324,7 @@ int main(int argc, char** argv) {
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     if (*validate) return cmd_validate(vargs, dirs);
+    if (*show) return cli::show(showarg, dirs, showjson);
     if (*plan) return cmd_plan(pargs, dirs, override_dirs, budget, json);
     if (*status) return cmd_status(sargs, dirs, sjson);
     if (*deploy) return cmd_deploy(dapp, dirs);

@@ -165,7 +165,7 @@ void interpolate_section(RawSection& sec, const RawSection* defaults, std::set<s
             diags.notice(e.value.loc, label,
                          "a '%' not followed by '%' or '(' is kept as written; Huddle's configparser refused this value (write '%%' for a literal '%')");
         if (r.text != before) {
-            diags.notice(e.value.loc, label, "read as '" + shorten(r.text) + "', as Huddle's configparser read it ('%%' is '%', '%(name)s' is key name's value)");
+            diags.notice(e.value.loc, label, "read as '" + shorten(r.text) + "' ('%%' means '%' and '%(name)s' the value of key 'name', as Huddle's configparser read them)");
             e.written = before;
             set_joined(e.value, r.text);
         }
