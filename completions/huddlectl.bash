@@ -1,7 +1,7 @@
 # bash completion for huddlectl                            -*- shell-script -*-
 #
 # Completes subcommands, options, config directories after -c/--config-dir,
-# config files for validate and plan, app names (config file names without
+# config files for validate, show and plan, app names (config file names without
 # their extension, from -c DIRs, else $HUDDLE_CONFIG_PATH, else /etc/huddle,
 # /run/huddle, /usr/lib/huddle) and, for rollback --to, the commits of the
 # releases still on disk.
@@ -84,7 +84,7 @@ _huddlectl() {
 
 # The body of _huddlectl, with $cur, $prev and $prev2 set; fills COMPREPLY.
 _huddlectl_complete() {
-    local subcommands="validate plan status deploy rollback history"
+    local subcommands="validate show plan status deploy rollback history"
     local sub='' w i in_dirs=0 skip=0
     local -a dirs=() args=()
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -162,7 +162,7 @@ _huddlectl_complete() {
 
     if [[ $cur == -* ]]; then
         case $sub in
-        plan | status) _huddlectl_add --json -h --help ;;
+        show | plan | status) _huddlectl_add --json -h --help ;;
         rollback) _huddlectl_add --to -h --help ;;
         *) _huddlectl_add -h --help ;;
         esac
@@ -186,6 +186,15 @@ _huddlectl_complete() {
             for g in "${args[@]}"; do [[ $g == "$a" ]] && given=1; done
             ((given)) || _huddlectl_add "$a"
         done
+        ;;
+    show)
+        # One app, or a config file's path (a Huddle-era file not installed yet).
+        ((${#args[@]} == 0)) || return 0
+        if [[ $cur == */* || $cur == .* || $cur == "~"* ]]; then
+            _huddlectl_files
+        else
+            _huddlectl_add "${apps[@]}"
+        fi
         ;;
     deploy | rollback | history)
         ((${#args[@]} == 0)) && _huddlectl_add "${apps[@]}"

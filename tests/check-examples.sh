@@ -221,7 +221,7 @@ if [ -f "$completion" ]; then
   mkdir -p "$scratch/state/web/releases/3b17cd5e" "$scratch/state/web/releases/9f00aa1.tmp"
 
   expect_completion "deploy" huddlectl de
-  expect_completion "deploy history plan rollback status validate" huddlectl ""
+  expect_completion "deploy history plan rollback show status validate" huddlectl ""
   expect_completion "--config-dir --help --version -c -h" huddlectl -
   expect_completion "status" huddlectl -c "$cdir" st
   expect_completion "api my.app web" huddlectl -c "$cdir" status ""
@@ -237,6 +237,10 @@ if [ -f "$completion" ]; then
   expect_completion "--help --to -h" huddlectl -c "$cdir" rollback web -
   expect_completion "$cdir2" huddlectl -c "$cdir-"
   expect_completion "$cdir/web.toml" huddlectl validate "$cdir/w"
+  expect_completion "api my.app web" huddlectl -c "$cdir" show ""
+  expect_completion "" huddlectl -c "$cdir" show web ""
+  expect_completion "$cdir/web.toml" huddlectl show "$cdir/w"
+  expect_completion "--help --json" huddlectl show --
   # Commits of the releases on disk, not a half-made one.
   HUDDLE_STATE_DIR="$scratch/state" expect_completion "3b17cd5e" huddlectl rollback web --to ""
 else
