@@ -646,6 +646,8 @@ void Interpreter::environment(ApplicationConfig& a) {
                 error_at(item.loc, f->label, "list items must be NAME=VALUE text");
                 return;
             }
+            // INI's "environment =" with the assignments on the lines below.
+            if (item.untyped && item.str.empty()) continue;
             add_assignment(item.str, item.loc);
         }
     } else if (v.kind == RawValue::Kind::string) {

@@ -13,11 +13,38 @@ namespace {
 
 constexpr int kMaxDepth = 10;  // configparser's MAX_INTERPOLATION_DEPTH
 
-// configparser's optionxform: str.lower() (ASCII here; huddle's keys are).
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
+// configparser's optionxform, str.lower(), for the scripts a key name is
+// likely to be written in: ASCII, Latin-1, Latin Extended-A, Greek and
+// Cyrillic (other letters keep their case; see huddle.conf(5)).
+std::string lower(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        if ((c & 0xe0) != 0xc0 || i + 1 >= s.size()) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        unsigned cp = ((c & 0x1fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3fu);
+        if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) || (cp >= 0x391 && cp <= 0x3ab && cp != 0x3a2) || (cp >= 0x410 && cp <= 0x42f))
+            cp += 0x20;
+        else if (cp >= 0x400 && cp <= 0x40f)
+            cp += 0x50;
+        else if (cp == 0x178)
+            cp = 0xff;
+        else if (cp >= 0x100 && cp <= 0x17f && cp != 0x130 && cp != 0x138 && cp != 0x149 && cp != 0x17f &&
+                 ((cp >= 0x139 && cp <= 0x148) || cp >= 0x179 ? cp % 2 == 1 : cp % 2 == 0))
+            cp += 1;
+        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        i += 2;
+    }
+    return out;
 }
 
 // BasicInterpolation._interpolate_some, except that a '%' followed by

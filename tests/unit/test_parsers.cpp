@@ -350,3 +350,10 @@ TEST_CASE("ini: line length never changes how a line is read") {
     REQUIRE_FALSE(d.has_errors());
     CHECK(text_of(find(doc, "repository", key)) == "a ; b");
 }
+
+TEST_CASE("ini: a %(name)s reference ignores letter case as Python's str.lower() does") {
+    Diagnostics d;
+    RawDoc doc = parse_ini("[DEFAULT]\ncafé = /srv\nЯдро = k\nŸ = y\n[repository]\nremote path = /x\nlocal path = %(CAFÉ)s/%(яДРО)s/%(ÿ)s\n", "f.ini", d);
+    REQUIRE_FALSE(d.has_errors());
+    CHECK(text_of(find(doc, "repository", "local path")) == "/srv/k/y");
+}
