@@ -11,14 +11,18 @@ namespace {
 
 // Blank out commas that directly precede '}' or ']' (outside strings and
 // comments). Huddle's own README shows such JSON, so it must load; offsets are
-// kept, so every position reported later is still right.
+// kept, so every position reported later is still right. Only a comma after a
+// value is trailing: in [,] or {"a": 1,,} the comma follows no value and stays,
+// so the parser reports it.
 std::vector<size_t> blank_trailing_commas(std::string& t) {
     std::vector<size_t> blanked;
     size_t pending = std::string::npos;
+    bool after_value = false;
     for (size_t i = 0; i < t.size(); ++i) {
         char c = t[i];
         if (c == '"') {
             pending = std::string::npos;
+            after_value = true;
             for (++i; i < t.size() && t[i] != '"'; ++i)
                 if (t[i] == '\\') ++i;
         } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '/') {
@@ -27,15 +31,21 @@ std::vector<size_t> blank_trailing_commas(std::string& t) {
             size_t end = t.find("*/", i + 2);
             i = end == std::string::npos ? t.size() : end + 1;
         } else if (c == ',') {
-            pending = i;
+            pending = after_value ? i : std::string::npos;
+            after_value = false;
         } else if (c == '}' || c == ']') {
             if (pending != std::string::npos) {
                 t[pending] = ' ';
                 blanked.push_back(pending);
             }
             pending = std::string::npos;
+            after_value = true;
+        } else if (c == '[' || c == '{' || c == ':') {
+            pending = std::string::npos;
+            after_value = false;
         } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
             pending = std::string::npos;
+            after_value = true;
         }
     }
     return blanked;

@@ -5,6 +5,7 @@
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/container.sh"
 
 trap 'ct_cleanup' EXIT
@@ -39,6 +40,39 @@ setup() {
   ct systemd-sysusers >/dev/null
   ct systemctl daemon-reload
   ct mkdir -p /srv/alpha /srv/beta /srv/gamma /srv/delta
+}
+
+# meson's default prefix puts the binaries in /usr/local/bin while the units
+# go where systemd looks: the service must name the binary there (it named
+# /usr/bin/huddle-gen, and failed with 203/EXEC). A build of its own, since
+# the suite's is for /usr. Runs before any app exists, since this huddle-gen
+# would re-plan the apps' pollers to /usr/local/bin/huddle-fetch; the /usr
+# build is put back afterwards.
+t_default_prefix() {
+  local def=$BUILD/default-prefix log=$BUILD/default-prefix.log status=0
+  { [ -f "$def/build.ninja" ] || meson setup "$def" "$ROOT" -Dtests=false; } >"$log" 2>&1 &&
+    meson compile -C "$def" >>"$log" 2>&1 || { tail -20 "$log" >&2; fail "building with the default prefix failed"; return 1; }
+  ct systemctl stop huddle-gen.path huddle-gen.timer huddle-gen.service
+  # The /usr build's binaries would let a unit naming /usr/bin start.
+  ct rm -f /usr/bin/huddle-gen /usr/bin/huddle-fetch /usr/bin/huddlectl
+  if meson install -C "$def" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null; then
+    ct systemctl daemon-reload
+    ct systemctl start huddle-gen.service 2>/dev/null ||
+      fail "systemctl start huddle-gen.service failed: result $(prop huddle-gen.service Result), status $(prop huddle-gen.service ExecMainStatus)" || status=1
+    prop huddle-gen.service ExecStart | grep -qF 'path=/usr/local/bin/huddle-gen ' ||
+      fail "huddle-gen.service runs $(prop huddle-gen.service ExecStart)" || status=1
+  else
+    fail "meson install of the default-prefix build failed" || status=1
+  fi
+  ct systemctl stop huddle-gen.path huddle-gen.timer
+  ct systemctl reset-failed huddle-gen.service 2>/dev/null
+  # install-log.txt names what it installed, directories too, with the
+  # destination directory in front.
+  sed -n "s|^$CT_DIR/root/|/|p" "$def/meson-logs/install-log.txt" |
+    ct sh -c 'while read -r f; do [ -d "$f" ] || rm -f "$f"; done'
+  meson install -C "$BUILD" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null || fail "reinstalling the /usr build failed" || status=1
+  ct systemctl daemon-reload
+  return $status
 }
 
 t_three_formats() {
@@ -254,6 +288,7 @@ if ! setup; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+run_test "a build with the default prefix (/usr/local) starts huddle-gen.service" t_default_prefix
 run_test "three apps, one per format, come up with their planned properties" t_three_formats
 run_test "editing one config replaces only that app's units" t_edit_replaces_only_that_app
 run_test "deleting a config removes its units; a new one appears" t_delete_and_add
