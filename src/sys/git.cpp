@@ -11,6 +11,11 @@
 #include <optional>
 #include <unordered_set>
 
+#include "config.h"
+#if HUDDLE_HAVE_GIT2_SYS_ERRORS_H
+#include <git2/sys/errors.h>
+#endif
+
 #include "core/known_hosts.hpp"
 #include "fs.hpp"
 
@@ -42,7 +47,23 @@ struct Callbacks {
     const GitAuth* auth;
     std::string url;
     int attempts = 0;
+    // Why a callback refused the connection. libgit2 1.9 replaces the error a
+    // certificate callback sets with its own ("invalid or unknown remote ssh
+    // hostkey"), so the reason is kept here, not only in libgit2's error.
+    std::string refusal;
 };
+
+// The error of a failed remote operation: the callback's own reason first.
+std::string remote_error(const Callbacks& cb, const std::string& what) {
+    if (!cb.refusal.empty()) return what + ": " + cb.refusal;
+    return last_error(what.c_str());
+}
+
+int refuse(Callbacks* cb, int klass, std::string reason) {
+    git_error_set_str(klass, reason.c_str());
+    cb->refusal = std::move(reason);
+    return GIT_ECERTIFICATE;
+}
 
 // The port an ssh URL names (ssh://host:PORT/...), or 22.
 int ssh_port(const std::string& url) {
@@ -55,23 +76,21 @@ int ssh_port(const std::string& url) {
     return std::atoi(url.substr(colon + 1, slash - colon - 1).c_str());
 }
 
-// SSH host keys are checked against known hosts, always: libgit2 1.5 itself
-// accepts any key. TLS certificates are left to libgit2, which refuses
-// invalid ones.
+// SSH host keys are checked against known hosts, always: libgit2 1.5 accepts
+// any key, and 1.7 and later read ~/.ssh/known_hosts, not the app's file.
+// TLS certificates are left to libgit2, which refuses invalid ones; the
+// callback only gives the reason.
 int certificate_check(git_cert* cert, int valid, const char* host, void* payload) {
     auto* cb = static_cast<Callbacks*>(payload);
     if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) {
         if (valid) return 0;
-        git_error_set_str(GIT_ERROR_NET, ("the TLS certificate of " + std::string(host) +
-                                          " is not valid (not signed by a trusted authority, expired, or for another name); refusing to connect")
-                                             .c_str());
-        return GIT_ECERTIFICATE;
+        return refuse(cb, GIT_ERROR_NET, "the TLS certificate of " + std::string(host) +
+                                             " is not valid (not signed by a trusted authority, expired, or for another name); refusing to connect");
     }
     auto* hk = reinterpret_cast<git_cert_hostkey*>(cert);
     std::string known = cb->auth->known_hosts;
     if (!(hk->type & GIT_CERT_SSH_RAW)) {
-        git_error_set_str(GIT_ERROR_SSH, "the server's host key could not be read, so it cannot be checked");
-        return GIT_ECERTIFICATE;
+        return refuse(cb, GIT_ERROR_SSH, "the server's host key could not be read, so it cannot be checked");
     }
     std::string key(hk->hostkey, hk->hostkey_len);
     int port = ssh_port(cb->url);
@@ -83,8 +102,7 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
                       : verdict == HostKeyVerdict::revoked  ? "the host key of " + names + " is marked @revoked in " + known + "; refusing to connect"
                       : verdict == HostKeyVerdict::mismatch ? "the host key of " + names + " does not match " + known + "; refusing to connect"
                                                                   : names + " is not in " + known + "; add its key (ssh-keyscan) after checking it";
-    git_error_set_str(GIT_ERROR_SSH, msg.c_str());
-    return GIT_ECERTIFICATE;
+    return refuse(cb, GIT_ERROR_SSH, std::move(msg));
 }
 
 int credentials(git_credential** out, const char* url, const char* username_from_url, unsigned int allowed, void* payload) {
@@ -149,10 +167,10 @@ int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<
     auto remote = open_remote(url, error);
     if (!remote) return -1;
     git_remote* raw = remote.get();
-    Callbacks cb{&auth, url};
+    Callbacks cb{&auth, url, 0, {}};
     git_remote_callbacks callbacks = make_callbacks(cb);
     if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
-        error = last_error(("cannot reach " + redact_url(url)).c_str());
+        error = remote_error(cb, "cannot reach " + redact_url(url));
         return -1;
     }
     const git_remote_head** heads = nullptr;
@@ -174,7 +192,7 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
     auto remote = open_remote(url, error);
     if (!remote) return -1;
     git_remote* raw = remote.get();
-    Callbacks cb{&auth, url};
+    Callbacks cb{&auth, url, 0, {}};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -183,7 +201,7 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
     char* specs[] = {spec.data()};
     git_strarray refspecs = {specs, 1};
     if (git_remote_fetch(raw, &refspecs, &opts, "huddle fetch") < 0) {
-        error = last_error(("fetching " + ref + " from " + redact_url(url) + " failed").c_str());
+        error = remote_error(cb, "fetching " + ref + " from " + redact_url(url) + " failed");
         return -1;
     }
     return 0;

@@ -3,7 +3,7 @@
 // rejects; huddle-fetch(8) lists every exit code huddle-fetch has; huddle-gen(8)
 // lists the journal MESSAGE_IDs. The pages are read from the source tree
 // (HUDDLE_SOURCE_ROOT, set in tests/meson.build).
-#include <catch2/catch.hpp>
+#include "catch.hpp"
 
 #include <algorithm>
 #include <cctype>
