@@ -25,12 +25,10 @@ make_repo() {  # NAME COMMITS
   cd "$ROOT"
 }
 
-mkdir -p "$W/git" "$W/cfg" "$W/www/cgi-bin" "$W/state"
+mkdir -p "$W/git" "$W/cfg" "$W/state"
 make_repo small 10
 make_repo big 100000
-printf '#!/bin/sh\nexport GIT_PROJECT_ROOT=%s/git GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*\nexec /usr/lib/git-core/git-http-backend\n' "$W" > "$W/www/cgi-bin/git"
-chmod +x "$W/www/cgi-bin/git"
-(cd "$W/www" && exec python3 -m http.server --cgi --bind 127.0.0.1 18080 >/dev/null 2>&1) &
+python3 "$ROOT/tests/integration/git-http.py" --port 18080 --root "$W/git" >/dev/null 2>&1 &
 HTTP_PID=$!
 for i in $(seq 50); do git ls-remote "http://127.0.0.1:18080/cgi-bin/git/small.git" >/dev/null 2>&1 && break; sleep 0.1; done
 

@@ -28,9 +28,10 @@ deploy() { ct huddlectl deploy "$1" >/dev/null 2>&1; echo $?; }
 app_config() {  # NAME URL [extra lines]
   printf '[repository]\nremote path = %s\n[timing]\nminimum = 1h\n[application]\nstart = ./run\n[deploy]\nsettle = 1s\n%s\n' "$2" "${3:-}"
 }
-# /srv/www: git http-backend as a CGI, for the HTTP(S) servers.
+# /srv/www/git-http.py: git http-backend behind an HTTP(S) server, serving
+# /srv/git at http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git.
 www_setup() {
-  ct sh -c 'mkdir -p /srv/www/cgi-bin && printf "#!/bin/sh\n# http.server runs CGI as nobody: trust the repositories anyway.\nexport GIT_PROJECT_ROOT=/srv/git GIT_HTTP_EXPORT_ALL=1 GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*\nexec /usr/lib/git-core/git-http-backend\n" > /srv/www/cgi-bin/git && chmod +x /srv/www/cgi-bin/git'
+  ct sh -c 'mkdir -p /srv/www && cat > /srv/www/git-http.py' < "$HERE/git-http.py"
 }
 wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
 
@@ -172,7 +173,7 @@ t_git_daemon_and_http() {
   new_repo hb
   ct systemd-run -q --unit=test-git-daemon git daemon --reuseaddr --export-all --base-path=/srv/git --listen=127.0.0.1 --port=9418
   www_setup
-  ct systemd-run -q --unit=test-git-http -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  ct systemd-run -q --unit=test-git-http python3 /srv/www/git-http.py --port 8080
   wait_for "git daemon" 10 ct git ls-remote git://127.0.0.1/gd.git || return 1
   wait_for "http backend" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
   app_config gd git://127.0.0.1/gd.git | put gd.ini
@@ -188,7 +189,7 @@ t_git_daemon_and_http() {
   [ "$rc" = 3 ] || fail "unreachable remote: exit $rc, not 3" || return 1
   active huddle@hb.service || fail "app down after a network fault" || return 1
   journal_has "cannot reach" -u huddle@hb || fail "the journal does not say the remote is unreachable" || return 1
-  ct systemd-run -q --unit=test-git-http2 -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  ct systemd-run -q --unit=test-git-http2 python3 /srv/www/git-http.py --port 8080
   wait_for "http backend back" 10 ct git ls-remote http://127.0.0.1:8080/cgi-bin/git/hb.git || return 1
   [ "$(deploy hb)" = 0 ] && [ "$(live_commit hb)" = "$(head_of hb)" ] || fail "no deploy after the fault healed" || return 1
   # A host name that does not resolve (.invalid never does).
@@ -204,17 +205,8 @@ t_tls_and_ssh_are_verified() {
   new_repo hs
   new_repo sh
   # HTTPS with a self-signed certificate: refused.
-  ct sh -c 'cd /srv/www && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -days 1 2>/dev/null &&
-    cat > tls.py <<PY
-import http.server, ssl
-http.server.CGIHTTPRequestHandler.have_fork = False  # a forked CGI would write past TLS
-s = http.server.HTTPServer(("127.0.0.1", 8443), http.server.CGIHTTPRequestHandler)
-c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-c.load_cert_chain("cert.pem", "key.pem")
-s.socket = c.wrap_socket(s.socket, server_side=True)
-s.serve_forever()
-PY'
-  ct systemd-run -q --unit=test-git-https -p WorkingDirectory=/srv/www python3 /srv/www/tls.py
+  ct sh -c 'cd /srv/www && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj /CN=127.0.0.1 -days 1 2>/dev/null'
+  ct systemd-run -q --unit=test-git-https python3 /srv/www/git-http.py --port 8443 --tls /srv/www/cert.pem /srv/www/key.pem
   wait_for "https server" 10 ct sh -c 'openssl s_client -connect 127.0.0.1:8443 </dev/null 2>/dev/null | grep -q "BEGIN CERTIFICATE"' || return 1
   app_config hs https://127.0.0.1:8443/cgi-bin/git/hs.git | put hs.ini
   wait_units hs || return 1
@@ -262,31 +254,8 @@ t_https_token() {
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj "/CN=huddle test CA" -days 2 2>/dev/null &&
     openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null &&
     printf "subjectAltName=DNS:localhost\n" > ext && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null &&
-    cp ca.crt /usr/local/share/ca-certificates/huddle-test-ca.crt && update-ca-certificates >/dev/null 2>&1 &&
-    cat > /srv/www/auth.py <<PY
-import base64, http.server, ssl
-WANT = "Basic " + base64.b64encode(b"deploy:s3cr3t-t0ken-4711").decode()
-class H(http.server.CGIHTTPRequestHandler):
-    have_fork = False  # a forked CGI would write past TLS
-    def _ok(self):
-        if self.headers.get("Authorization") == WANT:
-            return True
-        self.send_response(401)
-        self.send_header("WWW-Authenticate", "Basic realm=git")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        return False
-    def do_GET(self):
-        if self._ok(): super().do_GET()
-    def do_POST(self):
-        if self._ok(): super().do_POST()
-s = http.server.HTTPServer(("127.0.0.1", 8444), H)
-c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-c.load_cert_chain("/srv/pki/srv.crt", "/srv/pki/srv.key")
-s.socket = c.wrap_socket(s.socket, server_side=True)
-s.serve_forever()
-PY'
-  ct systemd-run -q --unit=test-git-auth -p WorkingDirectory=/srv/www python3 /srv/www/auth.py
+    cp ca.crt /usr/local/share/ca-certificates/huddle-test-ca.crt && update-ca-certificates >/dev/null 2>&1'
+  ct systemd-run -q --unit=test-git-auth python3 /srv/www/git-http.py --port 8444 --tls /srv/pki/srv.crt /srv/pki/srv.key --auth deploy:s3cr3t-t0ken-4711
   wait_for "authenticating https server" 10 ct sh -c 'curl -s -o /dev/null -w "%{http_code}" https://localhost:8444/ | grep -q 401' || return 1
   # Without a credential: refused by the server, nothing deployed.
   app_config pv https://localhost:8444/cgi-bin/git/pv.git | put pv.ini
@@ -340,7 +309,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.relay(self.rfile.read(int(self.headers.get("Content-Length", 0))))
 http.server.ThreadingHTTPServer(("127.0.0.1", 8081), Proxy).serve_forever()
 PY
-  active test-git-http2.service || ct systemd-run -q --unit=test-git-http3 -p WorkingDirectory=/srv/www python3 -m http.server --cgi --bind 127.0.0.1 8080
+  active test-git-http2.service || ct systemd-run -q --unit=test-git-http3 python3 /srv/www/git-http.py --port 8080
   ct systemd-run -q --unit=test-git-stall python3 /srv/www/stall.py
   wait_for "stalling proxy" 10 ct git ls-remote http://127.0.0.1:8081/cgi-bin/git/st.git || return 1
   app_config st http://127.0.0.1:8081/cgi-bin/git/st.git | put st.ini

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""git's smart HTTP for the tests: git http-backend behind a small HTTP(S)
+server, as a forge runs it. Python's CGIHTTPRequestHandler, which did this
+before, is deprecated in Python 3.13 and removed in 3.15; this runs the CGI
+itself, per RFC 3875, with nothing but the standard library.
+
+Usage: git-http.py --port PORT [--root DIR] [--tls CERT KEY] [--auth USER:PASSWORD]
+
+Repositories under --root (default /srv/git) are served at
+http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git (the path the tests have always
+used). With --auth, every request without those Basic credentials gets 401.
+"""
+import argparse
+import base64
+import http.server
+import os
+import ssl
+import subprocess
+import urllib.parse
+
+BACKEND = "/usr/lib/git-core/git-http-backend"
+PREFIX = "/cgi-bin/git"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.serve()
+
+    def do_POST(self):
+        self.serve()
+
+    def log_message(self, fmt, *args):  # to the unit's journal, one line each
+        print(f"{self.address_string()} {fmt % args}", flush=True)
+
+    def reply(self, code, headers=(), body=b""):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def serve(self):
+        opts = self.server.opts
+        if opts.auth and self.headers.get("Authorization") != "Basic " + base64.b64encode(opts.auth.encode()).decode():
+            return self.reply(401, [("WWW-Authenticate", "Basic realm=git")])
+        path, _, query = self.path.partition("?")
+        if not path.startswith(PREFIX + "/"):
+            return self.reply(404)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # The server runs as root, the repositories belong to whoever made them.
+            "GIT_PROJECT_ROOT": opts.root, "GIT_HTTP_EXPORT_ALL": "1",
+            "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "*",
+            "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": self.request_version,
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": str(opts.port),
+            "REQUEST_METHOD": self.command, "SCRIPT_NAME": PREFIX,
+            "PATH_INFO": urllib.parse.unquote(path[len(PREFIX):]), "QUERY_STRING": query,
+            "REMOTE_ADDR": self.client_address[0],
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
+        }
+        if opts.auth:
+            env["REMOTE_USER"] = opts.auth.split(":", 1)[0]
+        for k, v in self.headers.items():  # HTTP_GIT_PROTOCOL, HTTP_CONTENT_ENCODING, ...
+            env["HTTP_" + k.upper().replace("-", "_")] = v
+        if "Git-Protocol" in self.headers:
+            env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+        out = subprocess.run([BACKEND], input=body, env=env, capture_output=True).stdout
+        sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
+        head, _, content = out.partition(sep)
+        code, headers = 200, []
+        for line in head.decode("latin-1").splitlines():
+            k, _, v = line.partition(":")
+            if k.lower() == "status":
+                code = int(v.split()[0])
+            elif k and k.lower() != "content-length":
+                headers.append((k, v.strip()))
+        self.reply(code, headers, content)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="git http-backend over HTTP(S), for tests")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--root", default="/srv/git")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--auth", metavar="USER:PASSWORD")
+    opts = ap.parse_args()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
+    server.opts = opts
+    if opts.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*opts.tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
