@@ -4,11 +4,13 @@ server, as a forge runs it. Python's CGIHTTPRequestHandler, which did this
 before, is deprecated in Python 3.13 and removed in 3.15; this runs the CGI
 itself, per RFC 3875, with nothing but the standard library.
 
-Usage: git-http.py --port PORT [--root DIR] [--tls CERT KEY] [--auth USER:PASSWORD]
+Usage: git-http.py --port PORT [--root DIR] [--tls CERT KEY] [--auth-file FILE]
 
 Repositories under --root (default /srv/git) are served at
 http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git (the path the tests have always
-used). With --auth, every request without those Basic credentials gets 401.
+used). With --auth-file (holding USER:PASSWORD; a file, so that the secret is
+in no command line or log), every request without those Basic credentials
+gets 401.
 """
 import argparse
 import base64
@@ -85,8 +87,9 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--root", default="/srv/git")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
-    ap.add_argument("--auth", metavar="USER:PASSWORD")
+    ap.add_argument("--auth-file", metavar="FILE")
     opts = ap.parse_args()
+    opts.auth = open(opts.auth_file).read().strip() if opts.auth_file else None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     server.opts = opts
     if opts.tls:

@@ -254,8 +254,9 @@ t_https_token() {
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj "/CN=huddle test CA" -days 2 2>/dev/null &&
     openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null &&
     printf "subjectAltName=DNS:localhost\n" > ext && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null &&
-    cp ca.crt /usr/local/share/ca-certificates/huddle-test-ca.crt && update-ca-certificates >/dev/null 2>&1'
-  ct systemd-run -q --unit=test-git-auth python3 /srv/www/git-http.py --port 8444 --tls /srv/pki/srv.crt /srv/pki/srv.key --auth deploy:s3cr3t-t0ken-4711
+    cp ca.crt /usr/local/share/ca-certificates/huddle-test-ca.crt && update-ca-certificates >/dev/null 2>&1 &&
+    (umask 077 && echo deploy:s3cr3t-t0ken-4711 > /srv/www/auth)'
+  ct systemd-run -q --unit=test-git-auth python3 /srv/www/git-http.py --port 8444 --tls /srv/pki/srv.crt /srv/pki/srv.key --auth-file /srv/www/auth
   wait_for "authenticating https server" 10 ct sh -c 'curl -s -o /dev/null -w "%{http_code}" https://localhost:8444/ | grep -q 401' || return 1
   # Without a credential: refused by the server, nothing deployed.
   app_config pv https://localhost:8444/cgi-bin/git/pv.git | put pv.ini
