@@ -27,20 +27,22 @@ ct_boot() {
   while [ $SECONDS -lt $deadline ]; do
     CT_LEADER=$(pgrep -P "$CT_NSPAWN" | head -n1 || true)
     if [ -n "$CT_LEADER" ]; then
-      state=$(nsenter -t "$CT_LEADER" -a systemctl is-system-running 2>/dev/null || true)
+      state=$(nsenter -t "$CT_LEADER" -a -r -w systemctl is-system-running 2>/dev/null || true)
       case "$state" in running|degraded) return 0 ;; esac
     fi
     kill -0 "$CT_NSPAWN" 2>/dev/null || break
     sleep 0.2
   done
   ct_log "container did not boot (state: ${state:-none}); jobs and console:"
-  [ -n "$CT_LEADER" ] && nsenter -t "$CT_LEADER" -a systemctl list-jobs --no-pager >&2
+  [ -n "$CT_LEADER" ] && nsenter -t "$CT_LEADER" -a -r -w systemctl list-jobs --no-pager >&2
   tail -50 "$CT_DIR/console.log" >&2
   return 1
 }
 
-# Run a command inside the container.
-ct() { nsenter -t "$CT_LEADER" -a "$@"; }
+# Run a command inside the container. -r -w: its root and working directory,
+# which util-linux 2.41 (Debian 13) no longer sets by itself when the caller
+# is in a chroot (dev/release-test runs the suites in one).
+ct() { nsenter -t "$CT_LEADER" -a -r -w "$@"; }
 
 ct_halt() {
   [ -n "$CT_NSPAWN" ] || return 0
