@@ -108,12 +108,24 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
 int credentials(git_credential** out, const char* url, const char* username_from_url, unsigned int allowed, void* payload) {
     auto* cb = static_cast<Callbacks*>(payload);
     (void)url;
-    if (cb->auth->secret_path.empty() || ++cb->attempts > 1) return GIT_PASSTHROUGH;
+    // The reasons are huddle's own: libgit2's wording differs between versions.
+    const std::string& secret = cb->auth->secret_path;
+    if (secret.empty()) {
+        cb->refusal = "the server requires authentication and the config names no credential; add credential = NAME (a file in /etc/huddle/credentials/)";
+        return GIT_PASSTHROUGH;
+    }
+    if (++cb->attempts > 1) {
+        cb->refusal = "the server refused the credential in " + secret + " (authentication failed); check that it is current";
+        return GIT_PASSTHROUGH;
+    }
     if (allowed & GIT_CREDENTIAL_SSH_KEY)
-        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, cb->auth->secret_path.c_str(), nullptr);
+        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, secret.c_str(), nullptr);
     if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-        ReadResult r = read_file(cb->auth->secret_path, 64 * 1024);
-        if (!r.text) return GIT_EUSER;
+        ReadResult r = read_file(secret, 64 * 1024);
+        if (!r.text) {
+            cb->refusal = "cannot read the credential " + secret + ": " + r.error;
+            return GIT_EUSER;
+        }
         std::string token = *r.text;
         while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
         // "user:token" or a bare token (sent with the user name "huddle").
