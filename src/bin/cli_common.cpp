@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "sys/fs.hpp"
+#include "sys/systemd.hpp"
 
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs) {
     ctx.fetch_binary = HUDDLE_BINDIR "/huddle-fetch";
     ctx.config_dirs = override_dirs;
     ctx.machine_id = sys::machine_id();
+    ctx.systemd_version = sys::running_systemd_version();
     return ctx;
 }
 

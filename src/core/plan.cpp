@@ -101,6 +101,11 @@ Property exec(const char* n, std::vector<std::string> argv) {
 
 }  // namespace
 
+// The first systemd known to write an argument holding ';' to a transient
+// unit file so that it reads back the same (257, Debian 13). 253 to 256 are
+// not tested; they get 252's way.
+constexpr int kSystemdKeepsSemicolons = 257;
+
 AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
     AppPlan p;
     p.app = c.name;
@@ -119,12 +124,15 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
         pr.push_back(s("Type", a.type));
         // systemd 252 writes an argument holding ';' to the transient unit
         // file as "...\;...", and after a daemon-reload reads it back with
-        // the backslash: `sh -c 'a; b'` would run `a\; b`. Such arguments go
-        // through the environment, which survives the round trip; systemd
-        // puts "${NAME}" back as exactly one argument.
+        // the backslash: `sh -c 'a; b'` would run `a\; b`. There such
+        // arguments go through the environment, which survives the round
+        // trip; systemd puts "${NAME}" back as exactly one argument. systemd
+        // 257 keeps ';' but writes "${NAME}" as "$${NAME}", a literal after
+        // the reload, so there the argument is passed as it is.
         Property start = exec("ExecStart", a.start);
         std::vector<std::string>& argv = std::get<std::vector<ExecCommand>>(start.value)[0].argv, passed;
-        for (size_t i = 1; i < argv.size(); ++i)
+        const bool via_environment = ctx.systemd_version < kSystemdKeepsSemicolons;
+        for (size_t i = 1; via_environment && i < argv.size(); ++i)
             if (a.start[i] != ";" && a.start[i].find(';') != std::string::npos) {
                 std::string name = "HUDDLE_ARGV_" + std::to_string(i);
                 passed.push_back(name + "=" + a.start[i]);  // literal: the environment is not $-expanded

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <variant>
 
@@ -534,6 +535,23 @@ std::optional<int64_t> Systemd::unit_number(const std::string& unit, const char*
     sd_bus_error_free(&err);
     if (r < 0) return std::nullopt;
     return out;
+}
+
+int running_systemd_version() {
+    if (::geteuid() != 0 || ::access("/run/systemd/private", F_OK) != 0) return 0;
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    BusPtr bus(raw);
+    if (r >= 0) r = sd_bus_set_address(raw, "unix:path=/run/systemd/private");
+    if (r >= 0) r = sd_bus_start(raw);
+    char* version = nullptr;
+    if (r >= 0)
+        r = sd_bus_get_property_string(raw, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "Version",
+                                       nullptr, &version);
+    if (r < 0) return 0;
+    int major = std::atoi(version);  // "257.13-1~deb13u1", "252"
+    std::free(version);
+    return major;
 }
 
 }  // namespace huddle::sys

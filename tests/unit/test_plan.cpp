@@ -106,6 +106,31 @@ TEST_CASE("plan: an argument with ';' goes through the environment") {
     CHECK(qexec[0].argv == std::vector<std::string>{"echo", "HUDDLE_ARGV_1"});
 }
 
+TEST_CASE("plan: on systemd 257 an argument with ';' is passed as it is") {
+    // 257 reads ';' back from a transient unit file, and writes "${NAME}" as
+    // "$${NAME}", which after a daemon-reload is no longer expanded.
+    PlanContext c = ctx();
+    c.systemd_version = 257;
+    AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
+                             "[application]\nstart = \"/bin/sh -c 'echo $HOME; exec sleep 1' ; x\"\n"),
+                         c);
+    const UnitPlan* a = unit(p, UnitRole::app);
+    REQUIRE(a);
+    auto exec = std::get<std::vector<ExecCommand>>(prop(*a, "ExecStart")->value);
+    CHECK(exec[0].argv == std::vector<std::string>{"/bin/sh", "-c", "echo $$HOME; exec sleep 1", ";", "x"});
+    auto env = std::get<std::vector<std::string>>(prop(*a, "Environment")->value);
+    CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data"});
+    // Unknown (0, no systemd to ask) and 252 take the environment.
+    c.systemd_version = 252;
+    auto old = std::get<std::vector<ExecCommand>>(prop(*unit(plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
+                                                                          "[application]\nstart = \"sh -c 'a; b'\"\n"),
+                                                                      c),
+                                                             UnitRole::app),
+                                                        "ExecStart")
+                                                       ->value);
+    CHECK(old[0].argv == std::vector<std::string>{"sh", "-c", "${HUDDLE_ARGV_2}"});
+}
+
 TEST_CASE("plan: [application] makes the app service") {
     AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\nlocal_path = \"/srv/web\"\n"
                              "[application]\nstart = \"python3 -m http.server $PORT\"\nuser = \"www-data\"\ngroup = \"www\"\n"
