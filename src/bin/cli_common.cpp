@@ -31,9 +31,9 @@ double poll_budget(double value, std::string& err) {
     CPU_ZERO(&set);
     int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
     double fallback = kPollsPerCpu * std::max(cpus, 1);
-    sys::ReadResult r = sys::read_file(kDefaultsFile);
-    if (!r.text) return fallback;  // not there: the default, as for any /etc/default file
-    SettingValue s = setting_value(*r.text, "HUDDLE_POLL_BUDGET");
+    auto r = sys::read_file(kDefaultsFile);
+    if (!r) return fallback;  // not there: the default, as for any /etc/default file
+    SettingValue s = setting_value(*r, "HUDDLE_POLL_BUDGET");
     if (s.line == 0) return fallback;
     double d;
     std::string why = parse_poll_rate(s.value, d);

@@ -4,10 +4,30 @@
 #include "cli_common.hpp"
 #include "config.h"
 #include "sys/apps.hpp"
+#include <cstdio>
+
+#include "core/decide.hpp"
 #include "sys/deploy.hpp"
 #include "sys/log.hpp"
 
 using namespace huddle;
+
+namespace {
+
+// --dry-run: the poll's verdict on stdout; exit 0, or what the poll would
+// exit with when it cannot decide (3) or refuses (6, or 3 with no ref).
+int print_dry_run(const AppConfig& c) {
+    auto v = sys::dry_run(c);
+    if (!v) {
+        spdlog::error("{}", v.error().message);
+        return v.error().code == -EPERM ? sys::kFetchConfig : sys::kFetchTemporary;
+    }
+    std::printf("%s: %s\n", c.name.c_str(), describe(*v).c_str());
+    if (v->kind != VerdictKind::refuse) return sys::kFetchOk;
+    return v->refusal == Refusal::foreign_path ? sys::kFetchRefused : sys::kFetchTemporary;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"huddle-fetch: ask APP's git remote whether its branch or tag moved; if so fetch, build, verify, switch to the new\n"
@@ -16,10 +36,12 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", HUDDLE_VERSION);
     std::vector<std::string> override_dirs;
     std::string name, log_target = "auto";
-    bool watchdog = false;
+    bool watchdog = false, dry_run = false;
     app.add_option("-c,--config-dir", override_dirs, "Read configs from DIR instead of the search path (repeatable)")->type_name("DIR");
     cli::add_log_option(app, log_target);
     app.add_flag("--watchdog", watchdog, "Run APP's [watchdog] check once instead (restart the app if it fails)");
+    app.add_flag("--dry-run", dry_run, "Ask the remote and print what a poll would do now (would deploy, up to date, would skip, refused); "
+                                       "change nothing");
     app.add_option("APP", name, "The app to poll")->required();
     app.footer("Exit status: 0 up to date or deployed; 1 config invalid; 2 usage; 3 temporary failure (network, lock, systemd),\n"
                "retried at the next poll; 4 release rejected by build or verify; 5 new release unhealthy, rolled back;\n"
@@ -36,6 +58,7 @@ int main(int argc, char** argv) {
             spdlog::error("{}: config rejected; the running release is untouched", a.source.path);
             return sys::kFetchConfig;
         }
+        if (dry_run) return print_dry_run(*a.result.config);
         return watchdog ? sys::run_watchdog(*a.result.config) : sys::run_cycle(*a.result.config);
     }
     spdlog::error("no config for app '{}' in the search path", name);

@@ -92,18 +92,18 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
             keep.insert(a.source.app);
     }
 
-    std::string err;
-    auto systemd = sys::Systemd::connect(err);
-    if (!systemd) {
-        spdlog::error("{}", err);
+    auto connected = sys::Systemd::connect();
+    if (!connected) {
+        spdlog::error("{}", connected.error().message);
         return cli::kSystemError;
     }
-    std::vector<LiveUnit> live;
-    if (systemd->list_units(kPatterns, live, err) < 0) {
-        spdlog::error("{}", err);
+    auto& systemd = *connected;
+    auto live = systemd->list_units(kPatterns);
+    if (!live) {
+        spdlog::error("{}", live.error().message);
         return cli::kSystemError;
     }
-    Reconciliation rec = reconcile(desired, keep, live);
+    Reconciliation rec = reconcile(desired, keep, *live);
 
     if (dry_run) {
         for (const auto& a : rec.actions) std::printf("%-8s %s\n", action_name(a.action), a.unit.c_str());
@@ -121,7 +121,7 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
         counts.failed++;
         const UnitAction* a = action_of.count(o.unit) ? action_of[o.unit] : nullptr;
         sys::ScopedLogFields f({{"HUDDLE_APP", a ? a->app : ""}, {"MESSAGE_ID", sys::msgid::kUnitFailed}});
-        spdlog::error("{} {}: {}", o.operation, o.unit, o.error.empty() ? "job " + o.result : o.error);
+        spdlog::error("{} {}: {}", o.operation, o.unit, o.status.error().message);
     };
 
     if (!rec.stop.empty()) {
@@ -149,7 +149,7 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
         // hold the boot up for its whole start timeout. Jobs still running
         // after this are left to systemd (systemctl status shows them).
         for (const auto& o : systemd->run(kStartWait)) {
-            if (o.result == "pending") {
+            if (o.pending()) {
                 const UnitAction* a = action_of[o.unit];
                 sys::ScopedLogFields f({{"HUDDLE_APP", a->app}});
                 spdlog::info("{} is still starting after {}; not waiting for it", o.unit, format_timespan(kStartWait));

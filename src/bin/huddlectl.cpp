@@ -14,6 +14,7 @@
 #include "core/state.hpp"
 #include "sys/apps.hpp"
 #include "sys/clock.hpp"
+#include "core/decide.hpp"
 #include "sys/deploy.hpp"
 #include "sys/fs.hpp"
 #include "sys/log.hpp"
@@ -161,28 +162,35 @@ AppState read_state(const std::string& app) {
     AppState st;
     auto r = sys::read_file(sys::app_dir(app) + "/state.json");
     std::string err;
-    if (r.text)
-        if (auto s = state_from_json(*r.text, err)) st = *s;
+    if (r)
+        if (auto s = state_from_json(*r, err)) st = *s;
     return st;
 }
 
 int cmd_deploy(const std::string& app, const std::vector<std::string>& dirs) {
     if (!config_of(app, dirs)) return cli::kConfigError;
-    std::string err;
-    auto sd = sys::Systemd::connect(err);
-    if (!sd) {
-        std::fprintf(stderr, "huddlectl: %s\n", err.c_str());
+    auto connected = sys::Systemd::connect();
+    if (!connected) {
+        std::fprintf(stderr, "huddlectl: %s\n", connected.error().message.c_str());
         return cli::kSystemError;
     }
+    auto& sd = *connected;
     std::string unit = fetch_unit_name(app);
-    if (!sd->unit_status(unit).loaded) {
+    auto us = sd->unit_status(unit);
+    if (!us) {
+        std::fprintf(stderr, "huddlectl: %s\n", us.error().message.c_str());
+        return cli::kSystemError;
+    }
+    if (!us->loaded) {
         std::fprintf(stderr, "huddlectl: %s is not loaded; start huddle-gen first (systemctl enable --now huddle-gen)\n", unit.c_str());
         return cli::kSystemError;
     }
     std::printf("%s: polling now (%s)...\n", app.c_str(), unit.c_str());
     std::fflush(stdout);
-    std::string r = sd->start_and_wait(unit, false, 24 * 3600 * kUsecPerSec);
-    int code = static_cast<int>(sd->unit_number(unit, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(sys::kFetchTemporary));
+    // The poll's verdict is its exit status, whether the job "failed" or not.
+    (void)sd->start_and_wait(unit, false, 24 * 3600 * kUsecPerSec);
+    auto status = sd->unit_number(unit, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i');
+    int code = status ? static_cast<int>(*status) : sys::kFetchTemporary;
     std::printf("%s: %s (huddle-fetch exit status %d; journalctl -u %s shows the details)\n", app.c_str(), sys::exit_meaning(code).c_str(), code,
                 app_unit_name(app).c_str());
     return code;
@@ -201,10 +209,42 @@ int cmd_history(const std::string& app) {
     return 0;
 }
 
-int cmd_status(const std::vector<std::string>& args, const std::vector<std::string>& dirs, bool json) {
+// What systemd says of one app's units.
+struct UnitFacts {
+    std::string state = "unknown", last_result = "-";
+    int64_t last_poll = 0, next_poll = -1;
+};
+
+UnitFacts unit_facts(sys::Systemd& sd, const sys::LoadedApp& a) {
+    UnitFacts u;
+    const std::string& app = a.source.app;
+    auto us = sd.unit_status(app_unit_name(app));
+    std::string loaded = !us ? "unknown" : us->loaded ? us->active_state : "not-loaded";
+    u.state = !a.result.config ? "config-error" : !a.result.config->app ? "files-only" : loaded;
+    const char* service = "org.freedesktop.systemd1.Service";
+    auto fetch = fetch_unit_name(app);
+    if (auto f = sd.unit_status(fetch); f && f->active_state == "activating") {
+        u.last_result = "polling now";  // its timestamps are reset until it ends
+    } else if (auto t = sd.unit_number(fetch, service, "ExecMainExitTimestamp", 't'); t && *t > 0) {
+        u.last_poll = *t / 1000000;
+        auto code = sd.unit_number(fetch, service, "ExecMainStatus", 'i');
+        u.last_result = sys::exit_meaning(code ? static_cast<int>(*code) : -1);
+    }
+    if (auto t = sd.unit_number(timer_unit_name(app), "org.freedesktop.systemd1.Timer", "NextElapseUSecMonotonic", 't'); t && *t > 0)
+        u.next_poll = (*t - static_cast<int64_t>(sys::monotonic_usec())) / 1000000;
+    return u;
+}
+
+// What a poll would do now (--remote): asks the remote, changes nothing.
+std::string remote_verdict(const sys::LoadedApp& a) {
+    if (!a.result.config) return "-";
+    auto v = sys::dry_run(*a.result.config);
+    return v ? describe(*v) : "cannot tell: " + v.error().message;
+}
+
+int cmd_status(const std::vector<std::string>& args, const std::vector<std::string>& dirs, bool json, bool remote) {
     auto loaded = sys::load_apps(dirs);
-    std::string err;
-    auto sd = sys::Systemd::connect(err);
+    auto sd = sys::Systemd::connect();
     nlohmann::json out = nlohmann::json::array();
     bool any = false;
     for (const auto& a : loaded.apps) {
@@ -212,35 +252,24 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
         any = true;
         const std::string& app = a.source.app;
         AppState st = read_state(app);
-        std::string state = "unknown", last_result = "-";
-        int64_t last_poll = 0, next_poll = -1;
-        if (sd) {
-            auto us = sd->unit_status(app_unit_name(app));
-            state = !a.result.config ? "config-error" : !a.result.config->app ? "files-only" : us.loaded ? us.active_state : "not-loaded";
-            auto fetch = fetch_unit_name(app);
-            if (sd->unit_status(fetch).active_state == "activating") {
-                last_result = "polling now";  // its timestamps are reset until it ends
-            } else if (auto t = sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainExitTimestamp", 't'); t && *t > 0) {
-                last_poll = *t / 1000000;
-                last_result = sys::exit_meaning(static_cast<int>(sd->unit_number(fetch, "org.freedesktop.systemd1.Service", "ExecMainStatus", 'i').value_or(-1)));
-            }
-            if (auto t = sd->unit_number(timer_unit_name(app), "org.freedesktop.systemd1.Timer", "NextElapseUSecMonotonic", 't'); t && *t > 0) {
-                next_poll = (static_cast<int64_t>(*t) - static_cast<int64_t>(sys::monotonic_usec())) / 1000000;
-            }
-        }
+        UnitFacts u = sd ? unit_facts(**sd, a) : UnitFacts{};
         int64_t last_deploy = 0;
         for (const auto& h : st.history)
             if (h.result == "deployed" || h.result == "rollback") last_deploy = h.time;
+        std::string verdict = remote ? remote_verdict(a) : "";
         if (json) {
-            out.push_back({{"app", app}, {"state", state}, {"commit", st.deployed}, {"ref", st.ref}, {"last_poll", last_poll},
-                           {"last_poll_result", last_result}, {"next_poll_in_seconds", next_poll}, {"last_deploy", last_deploy},
-                           {"config", a.source.path}});
-        } else {
-            std::printf("%s (%s)\n  state:       %s\n  commit:      %s\n  ref:         %s\n  last poll:   %s, %s\n  next poll:   %s\n  last deploy: %s\n",
-                        app.c_str(), a.source.path.c_str(), state.c_str(), st.deployed.empty() ? "-" : st.deployed.c_str(),
-                        st.ref.empty() ? "-" : st.ref.c_str(), when(last_poll).c_str(), last_result.c_str(),
-                        next_poll < 0 ? "-" : ("in " + std::to_string(next_poll) + "s").c_str(), when(last_deploy).c_str());
+            nlohmann::json j = {{"app", app},           {"state", u.state},           {"commit", st.deployed},
+                                {"ref", st.ref},         {"last_poll", u.last_poll},   {"last_poll_result", u.last_result},
+                                {"next_poll_in_seconds", u.next_poll}, {"last_deploy", last_deploy}, {"config", a.source.path}};
+            if (remote) j["remote"] = verdict;
+            out.push_back(j);
+            continue;
         }
+        std::printf("%s (%s)\n  state:       %s\n  commit:      %s\n  ref:         %s\n  last poll:   %s, %s\n  next poll:   %s\n  last deploy: %s\n",
+                    app.c_str(), a.source.path.c_str(), u.state.c_str(), st.deployed.empty() ? "-" : st.deployed.c_str(),
+                    st.ref.empty() ? "-" : st.ref.c_str(), when(u.last_poll).c_str(), u.last_result.c_str(),
+                    u.next_poll < 0 ? "-" : ("in " + std::to_string(u.next_poll) + "s").c_str(), when(last_deploy).c_str());
+        if (remote) std::printf("  remote:      %s\n", verdict.c_str());
     }
     if (json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!any && !args.empty()) {
@@ -248,7 +277,7 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
         return cli::kConfigError;
     }
     if (!sd) {
-        std::fprintf(stderr, "huddlectl: %s (unit states unknown)\n", err.c_str());
+        std::fprintf(stderr, "huddlectl: %s (unit states unknown)\n", sd.error().message.c_str());
         return cli::kSystemError;
     }
     return cli::kOk;
@@ -301,11 +330,12 @@ int main(int argc, char** argv) {
                  "Exit status: 0 if the config is valid, 1 if it has errors (the entries as read are still shown).");
 
     std::vector<std::string> sargs;
-    bool sjson = false;
+    bool sjson = false, sremote = false;
     auto* status = app.add_subcommand("status", "Show each app's state, deployed commit, ref, last and next poll, last deploy");
     status->add_option("APP", sargs, "App names (default: all)");
     status->add_flag("--json", sjson, "Print JSON");
-    status->footer("Examples:\n  huddlectl status\n  huddlectl status web --json");
+    status->add_flag("--remote", sremote, "Also ask each app's remote what a poll would do now (\"would deploy ...\"); changes nothing");
+    status->footer("Examples:\n  huddlectl status\n  huddlectl status web --json\n  huddlectl status web --remote");
     std::string dapp;
     auto* deploy = app.add_subcommand("deploy", "Poll APP now (starts huddle-fetch@APP.service), wait for it, exit with its result");
     deploy->add_option("APP", dapp, "The app")->required();
@@ -326,7 +356,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vargs, dirs);
     if (*show) return cli::show(showarg, dirs, showjson);
     if (*plan) return cmd_plan(pargs, dirs, override_dirs, budget, json);
-    if (*status) return cmd_status(sargs, dirs, sjson);
+    if (*status) return cmd_status(sargs, dirs, sjson, sremote);
     if (*deploy) return cmd_deploy(dapp, dirs);
     if (*history) return cmd_history(happ);
     if (*rollback) {

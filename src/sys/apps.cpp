@@ -30,12 +30,14 @@ static LoadedApp load_source(const ConfigSource& src) {
         a.result.diags.error({src.path, 0, 0}, "", "refused: " + why);
         return a;
     }
-    ReadResult r = read_file(src.path);
-    if (!r.text) {
-        a.result.diags.error({src.path, 0, 0}, "", r.error.substr(r.error.find(": ") + 2));
+    auto r = read_file(src.path);
+    if (!r) {
+        // The diagnostic names the file already.
+        const std::string& m = r.error().message;
+        a.result.diags.error({src.path, 0, 0}, "", m.substr(m.find(": ") + 2));
         return a;
     }
-    a.result = load_config(src.app, src.path, src.format, *r.text);
+    a.result = load_config(src.app, src.path, src.format, *r);
     return a;
 }
 

@@ -12,48 +12,41 @@
 #include <cstring>
 #include <memory>
 
+#include "handles.hpp"
+
 namespace huddle::sys {
 
-namespace {
-struct FdCloser {
-    void operator()(int* fd) const {
-        if (*fd >= 0) ::close(*fd);
-        delete fd;
-    }
-};
-using UniqueFd = std::unique_ptr<int, FdCloser>;
+Error errno_error(int err, const std::string& context) {
+    err = err < 0 ? -err : err;
+    return {-err, context + ": " + std::strerror(err)};
+}
 
-struct DirCloser {
-    void operator()(DIR* d) const { ::closedir(d); }
-};
-}  // namespace
-
-ReadResult read_file(const std::string& path, size_t max_bytes) {
-    UniqueFd fd(new int(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)));
-    if (*fd < 0) return {std::nullopt, path + ": cannot open: " + std::strerror(errno)};
+Result<std::string> read_file(const std::string& path, size_t max_bytes) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) return errno_error(errno, path + ": cannot open");
     struct stat st {};
-    if (::fstat(*fd, &st) < 0) return {std::nullopt, path + ": cannot stat: " + std::strerror(errno)};
-    if (!S_ISREG(st.st_mode)) return {std::nullopt, path + ": not a regular file"};
+    if (::fstat(fd.get(), &st) < 0) return errno_error(errno, path + ": cannot stat");
+    if (!S_ISREG(st.st_mode)) return Error{-EINVAL, path + ": not a regular file"};
     if (static_cast<size_t>(st.st_size) > max_bytes)
-        return {std::nullopt, path + ": file is " + std::to_string(st.st_size) + " bytes, more than a config may be (" + std::to_string(max_bytes) + ")"};
+        return Error{-EFBIG, path + ": file is " + std::to_string(st.st_size) + " bytes, more than a config may be (" + std::to_string(max_bytes) + ")"};
     std::string text;
     char buf[65536];
     for (;;) {
-        ssize_t n = ::read(*fd, buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return {std::nullopt, path + ": read error: " + std::strerror(errno)};
+            return errno_error(errno, path + ": read error");
         }
         if (n == 0) break;
         text.append(buf, static_cast<size_t>(n));
-        if (text.size() > max_bytes) return {std::nullopt, path + ": file grew beyond " + std::to_string(max_bytes) + " bytes while reading"};
+        if (text.size() > max_bytes) return Error{-EFBIG, path + ": file grew beyond " + std::to_string(max_bytes) + " bytes while reading"};
     }
-    return {std::move(text), ""};
+    return text;
 }
 
 DirListing list_dir(const std::string& dir) {
     DirListing l{dir, {}};
-    std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
+    DirPtr d(::opendir(dir.c_str()));
     if (!d) return l;
     while (struct dirent* de = ::readdir(d.get())) {
         std::string name = de->d_name;
@@ -75,9 +68,9 @@ DirListing list_dir(const std::string& dir) {
 }
 
 std::string machine_id() {
-    ReadResult r = read_file("/etc/machine-id", 4096);
-    if (!r.text) return "";
-    std::string s = *r.text;
+    auto r = read_file("/etc/machine-id", 4096);
+    if (!r) return "";
+    std::string s = *r;
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
 }

@@ -1,22 +1,18 @@
-// File-system reads the loaders need. Errors are returned as text with the
-// path in it; nothing here logs.
+// File-system reads the loaders need. Errors carry the path; nothing here logs.
 #pragma once
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/sources.hpp"
+#include "error.hpp"
 
 namespace huddle::sys {
 
-struct ReadResult {
-    std::optional<std::string> text;
-    std::string error;
-};
-
 constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
 
-ReadResult read_file(const std::string& path, size_t max_bytes = kMaxConfigBytes);
+// The file's bytes; -EFBIG past MAX_BYTES, -EINVAL when not a regular file.
+Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxConfigBytes);
 
 // A missing directory is an empty listing: most of the search path usually
 // does not exist.

@@ -27,6 +27,18 @@ std::string last_error(const char* what) {
     return std::string(what) + ": " + (e && e->message ? e->message : "unknown libgit2 error");
 }
 
+// libgit2's error classes that say the network or the server failed: worth
+// retrying at the next poll. Everything else is taken as the repository's.
+Error git_failure(int rc, const std::string& what) {
+    const git_error* e = git_error_last();
+    int klass = e ? e->klass : GIT_ERROR_NONE;
+    int code = rc == GIT_ENOTFOUND               ? -ENOENT
+               : rc == GIT_ECERTIFICATE || rc == GIT_EAUTH ? -EACCES
+               : klass == GIT_ERROR_NET || klass == GIT_ERROR_SSH || klass == GIT_ERROR_HTTP || klass == GIT_ERROR_SSL ? -ECOMM
+                                                                                                                   : -EIO;
+    return Error{code, last_error(what.c_str())};
+}
+
 void init_once() {
     static std::once_flag once;
     std::call_once(once, [] { git_libgit2_init(); });
@@ -54,9 +66,9 @@ struct Callbacks {
 };
 
 // The error of a failed remote operation: the callback's own reason first.
-std::string remote_error(const Callbacks& cb, const std::string& what) {
-    if (!cb.refusal.empty()) return what + ": " + cb.refusal;
-    return last_error(what.c_str());
+Error remote_error(const Callbacks& cb, int rc, const std::string& what) {
+    if (!cb.refusal.empty()) return Error{-EACCES, what + ": " + cb.refusal};
+    return git_failure(rc, what);
 }
 
 int refuse(Callbacks* cb, int klass, std::string reason) {
@@ -95,10 +107,10 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
     std::string key(hk->hostkey, hk->hostkey_len);
     int port = ssh_port(cb->url);
     std::string names = port == 22 ? std::string(host) : "[" + std::string(host) + "]:" + std::to_string(port);
-    ReadResult r = read_file(known, 4 * 1024 * 1024);
-    auto verdict = r.text ? check_host_key(*r.text, names, key) : HostKeyVerdict::not_listed;
+    auto r = read_file(known, 4 * 1024 * 1024);
+    auto verdict = r ? check_host_key(*r, names, key) : HostKeyVerdict::not_listed;
     if (verdict == HostKeyVerdict::match) return 0;
-    std::string msg = !r.text ? "no known hosts file " + known + "; add the server's key to it (ssh-keyscan)"
+    std::string msg = !r ? "no known hosts file " + known + "; add the server's key to it (ssh-keyscan)"
                       : verdict == HostKeyVerdict::revoked  ? "the host key of " + names + " is marked @revoked in " + known + "; refusing to connect"
                       : verdict == HostKeyVerdict::mismatch ? "the host key of " + names + " does not match " + known + "; refusing to connect"
                                                                   : names + " is not in " + known + "; add its key (ssh-keyscan) after checking it";
@@ -121,12 +133,12 @@ int credentials(git_credential** out, const char* url, const char* username_from
     if (allowed & GIT_CREDENTIAL_SSH_KEY)
         return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, secret.c_str(), nullptr);
     if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-        ReadResult r = read_file(secret, 64 * 1024);
-        if (!r.text) {
-            cb->refusal = "cannot read the credential " + secret + ": " + r.error;
+        auto r = read_file(secret, 64 * 1024);
+        if (!r) {
+            cb->refusal = "cannot read the credential " + secret + ": " + r.error().message;
             return GIT_EUSER;
         }
-        std::string token = *r.text;
+        std::string token = *r;
         while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
         // "user:token" or a bare token (sent with the user name "huddle").
         size_t colon = token.find(':');
@@ -156,54 +168,57 @@ std::string redact_url(const std::string& url) {
     return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
-std::unique_ptr<GitRepo> GitRepo::open_or_init(const std::string& path, std::string& error) {
+Result<std::unique_ptr<GitRepo>> GitRepo::open_or_init(const std::string& path) {
     init_once();
     git_repository* r = nullptr;
     if (git_repository_open_bare(&r, path.c_str()) == 0) return std::unique_ptr<GitRepo>(new GitRepo(r));
-    if (git_repository_init(&r, path.c_str(), 1) == 0) return std::unique_ptr<GitRepo>(new GitRepo(r));
-    error = last_error(("cannot open or create the repository " + path).c_str());
-    return nullptr;
+    if (int rc = git_repository_init(&r, path.c_str(), 1); rc < 0) return git_failure(rc, "cannot open or create the repository " + path);
+    return std::unique_ptr<GitRepo>(new GitRepo(r));
 }
 
-std::unique_ptr<git_remote, GitRemoteDeleter> GitRepo::open_remote(const std::string& url, std::string& error) {
+Result<std::unique_ptr<GitRepo>> GitRepo::open(const std::string& path) {
+    init_once();
+    git_repository* r = nullptr;
+    int rc = git_repository_open_bare(&r, path.c_str());
+    if (rc == GIT_ENOTFOUND) return std::unique_ptr<GitRepo>(new GitRepo(nullptr));
+    if (rc < 0) return git_failure(rc, "cannot open the repository " + path);
+    return std::unique_ptr<GitRepo>(new GitRepo(r));
+}
+
+Result<GitRemotePtr> GitRepo::open_remote(const std::string& url) {
     trust_system_cas(url);
     git_remote* raw = nullptr;
-    if (git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) < 0) {
-        error = last_error("bad remote URL");
-        return nullptr;
-    }
-    return std::unique_ptr<git_remote, GitRemoteDeleter>(raw);
+    int rc = repo_ ? git_remote_create_anonymous(&raw, repo_.get(), url.c_str()) : git_remote_create_detached(&raw, url.c_str());
+    if (rc < 0) return Error{-EINVAL, last_error("bad remote URL")};
+    return GitRemotePtr(raw);
 }
 
-int GitRepo::ls_remote(const std::string& url, const GitAuth& auth, std::vector<RemoteRef>& out, std::string& error) {
-    auto remote = open_remote(url, error);
-    if (!remote) return -1;
-    git_remote* raw = remote.get();
+Result<std::vector<RemoteRef>> GitRepo::ls_remote(const std::string& url, const GitAuth& auth) {
+    auto remote = open_remote(url);
+    if (!remote) return remote.error();
+    git_remote* raw = remote->get();
     Callbacks cb{&auth, url, 0, {}};
     git_remote_callbacks callbacks = make_callbacks(cb);
-    if (git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr) < 0) {
-        error = remote_error(cb, "cannot reach " + redact_url(url));
-        return -1;
-    }
+    if (int rc = git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr); rc < 0)
+        return remote_error(cb, rc, "cannot reach " + redact_url(url));
     const git_remote_head** heads = nullptr;
     size_t n = 0;
-    if (git_remote_ls(&heads, &n, raw) < 0) {
-        error = last_error("cannot list the remote's refs");
-        return -1;
-    }
+    if (int rc = git_remote_ls(&heads, &n, raw); rc < 0) return git_failure(rc, "cannot list the remote's refs");
+    std::vector<RemoteRef> out;
     for (size_t i = 0; i < n; ++i) {
         char hex[GIT_OID_HEXSZ + 1] = {};
         git_oid_tostr(hex, sizeof hex, &heads[i]->oid);
         out.push_back({heads[i]->name, hex, heads[i]->symref_target ? heads[i]->symref_target : ""});
     }
     git_remote_disconnect(raw);
-    return 0;
+    return out;
 }
 
-int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth, std::string& error) {
-    auto remote = open_remote(url, error);
-    if (!remote) return -1;
-    git_remote* raw = remote.get();
+Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth) {
+    if (!repo_) return Error{-ENOENT, "no repository to fetch into"};
+    auto remote = open_remote(url);
+    if (!remote) return remote.error();
+    git_remote* raw = remote->get();
     Callbacks cb{&auth, url, 0, {}};
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
@@ -212,58 +227,51 @@ int GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth
     std::string spec = "+" + ref + ":refs/huddle/fetched";
     char* specs[] = {spec.data()};
     git_strarray refspecs = {specs, 1};
-    if (git_remote_fetch(raw, &refspecs, &opts, "huddle fetch") < 0) {
-        error = remote_error(cb, "fetching " + ref + " from " + redact_url(url) + " failed");
-        return -1;
-    }
-    return 0;
+    if (int rc = git_remote_fetch(raw, &refspecs, &opts, "huddle fetch"); rc < 0)
+        return remote_error(cb, rc, "fetching " + ref + " from " + redact_url(url) + " failed");
+    return {};
 }
 
 std::string GitRepo::resolve_commit(const std::string& hex) {
     git_oid oid;
-    if (hex.empty() || git_oid_fromstrn(&oid, hex.c_str(), hex.size()) < 0) return "";
-    git_commit* c = nullptr;
-    if (git_commit_lookup_prefix(&c, repo_.get(), &oid, hex.size()) < 0) return "";
-    std::string full = git_oid_tostr_s(git_commit_id(c));
-    git_commit_free(c);
-    return full;
+    if (!repo_ || hex.empty() || git_oid_fromstrn(&oid, hex.c_str(), hex.size()) < 0) return "";
+    git_commit* raw = nullptr;
+    if (git_commit_lookup_prefix(&raw, repo_.get(), &oid, hex.size()) < 0) return "";
+    GitCommitPtr c(raw);
+    return git_oid_tostr_s(git_commit_id(c.get()));
 }
-
-bool GitRepo::has_commit(const std::string& hex) { return !resolve_commit(hex).empty(); }
 
 namespace {
 
-using TreePtr = std::unique_ptr<git_tree, decltype(&git_tree_free)>;
-
-TreePtr commit_tree(git_repository* repo, const std::string& hex) {
+GitTreePtr commit_tree(git_repository* repo, const std::string& hex) {
     git_oid oid;
     git_commit* commit = nullptr;
     git_tree* tree = nullptr;
-    if (git_oid_fromstr(&oid, hex.c_str()) == 0 && git_commit_lookup(&commit, repo, &oid) == 0) {
+    if (repo && git_oid_fromstr(&oid, hex.c_str()) == 0 && git_commit_lookup(&commit, repo, &oid) == 0) {
+        GitCommitPtr owned(commit);
         git_commit_tree(&tree, commit);
-        git_commit_free(commit);
     }
-    return TreePtr(tree, git_tree_free);
+    return GitTreePtr(tree);
 }
 
 // The paths of `tree` that differ from `base`, or nullopt when a
 // .gitattributes file changed (filters could then change any file).
 std::optional<std::unordered_set<std::string>> changed_paths(git_repository* repo, git_tree* base, git_tree* tree) {
-    git_diff* diff = nullptr;
+    git_diff* raw = nullptr;
     git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
     opts.flags |= GIT_DIFF_INCLUDE_TYPECHANGE;
-    if (git_diff_tree_to_tree(&diff, repo, base, tree, &opts) < 0) return std::nullopt;
+    if (git_diff_tree_to_tree(&raw, repo, base, tree, &opts) < 0) return std::nullopt;
+    GitDiffPtr diff(raw);
     std::unordered_set<std::string> out;
     bool attributes = false;
-    for (size_t i = 0, n = git_diff_num_deltas(diff); i < n; ++i) {
-        const git_diff_delta* d = git_diff_get_delta(diff, i);
+    for (size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
         for (const char* p : {d->old_file.path, d->new_file.path}) {
             std::string_view path(p ? p : "");
             if (path == ".gitattributes" || path.ends_with("/.gitattributes")) attributes = true;
         }
         if (d->status != GIT_DELTA_DELETED) out.insert(d->new_file.path);
     }
-    git_diff_free(diff);
     if (attributes) return std::nullopt;
     return out;
 }
@@ -295,43 +303,30 @@ int link_entry(const char* root, const git_tree_entry* e, void* payload) {
 
 }  // namespace
 
-int GitRepo::checkout(const std::string& hex, const std::string& dir, std::string& error, const std::string& base_oid,
-                      const std::string& base_dir, size_t* linked) {
-    TreePtr tree = commit_tree(repo_.get(), hex);
-    if (!tree) {
-        error = last_error(("commit " + hex + " is not in the repository").c_str());
-        return -1;
-    }
-    if (linked) *linked = 0;
+Result<size_t> GitRepo::checkout(const std::string& hex, const std::string& dir, const std::string& base_oid, const std::string& base_dir) {
+    GitTreePtr tree = commit_tree(repo_.get(), hex);
+    if (!tree) return Error{-ENOENT, last_error(("commit " + hex + " is not in the repository").c_str())};
     git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
     opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
     opts.target_directory = dir.c_str();
     // Creating a file costs tens of times more than linking one, and a
     // deploy usually changes a few files of many.
-    TreePtr base = base_oid.empty() ? TreePtr(nullptr, git_tree_free) : commit_tree(repo_.get(), base_oid);
+    GitTreePtr base = base_oid.empty() ? nullptr : commit_tree(repo_.get(), base_oid);
     std::optional<std::unordered_set<std::string>> changed;
     if (base) changed = changed_paths(repo_.get(), base.get(), tree.get());
     std::vector<char*> paths;
     LinkWalk walk{changed ? &*changed : nullptr, {}, base_dir, dir};
     if (changed && ::mkdir(dir.c_str(), 0755) == 0) {
-        if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, link_entry, &walk) < 0 || walk.error) {
-            error = "cannot link files of " + base_dir + " into " + dir + ": " + std::strerror(walk.error ? walk.error : EIO);
-            return -1;
-        }
-        if (walk.to_write.empty()) {
-            if (linked) *linked = walk.linked;
-            return 0;  // an empty array would mean every path to libgit2
-        }
+        if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, link_entry, &walk) < 0 || walk.error)
+            return errno_error(walk.error ? walk.error : EIO, "cannot link files of " + base_dir + " into " + dir);
+        if (walk.to_write.empty()) return walk.linked;  // an empty array would mean every path to libgit2
         for (auto& p : walk.to_write) paths.push_back(p.data());
         opts.paths = {paths.data(), paths.size()};
         opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
     }
-    if (git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &opts) < 0) {
-        error = last_error(("checkout into " + dir + " failed").c_str());
-        return -1;
-    }
-    if (linked) *linked = walk.linked;
-    return 0;
+    if (int rc = git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &opts); rc < 0)
+        return git_failure(rc, "checkout into " + dir + " failed");
+    return walk.linked;
 }
 
 }  // namespace huddle::sys

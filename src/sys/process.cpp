@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "clock.hpp"
+#include "handles.hpp"
 
 namespace huddle::sys {
 namespace {
@@ -36,100 +37,85 @@ std::string resolve_program(const std::string& name, const std::vector<std::stri
 }  // namespace
 
 std::string RunResult::describe() const {
-    if (!error.empty()) return error;
     if (timed_out) return "timed out";
     if (signal) return std::string("killed by signal ") + strsignal(signal);
     return "exit status " + std::to_string(exit_code);
 }
 
-bool lookup_user(const std::string& user, const std::string& group, unsigned& uid, unsigned& gid, std::string& home, std::string& error) {
+Result<UserIds> lookup_user(const std::string& user, const std::string& group) {
     struct passwd* pw = getpwnam(user.c_str());
-    if (!pw) {
-        error = "user '" + user + "' does not exist; create it or set [application] user";
-        return false;
-    }
-    uid = pw->pw_uid;
-    gid = pw->pw_gid;
-    home = pw->pw_dir ? pw->pw_dir : "/";
+    if (!pw) return Error{-ENOENT, "user '" + user + "' does not exist; create it or set [application] user"};
+    UserIds ids{pw->pw_uid, pw->pw_gid, pw->pw_dir ? pw->pw_dir : "/", {}};
+    std::string name = user;  // pw may be overwritten by the lookups below
+    // The supplementary groups of the user's own group, as initgroups(3)
+    // would, read here: the child between fork and exec may not.
+    int n = 32;
+    std::vector<gid_t> groups(static_cast<size_t>(n));
+    while (getgrouplist(name.c_str(), ids.gid, groups.data(), &n) < 0) groups.resize(static_cast<size_t>(n) * 2), n *= 2;
+    ids.groups.assign(groups.begin(), groups.begin() + n);
     if (!group.empty()) {
         struct group* gr = getgrnam(group.c_str());
-        if (!gr) {
-            error = "group '" + group + "' does not exist";
-            return false;
-        }
-        gid = gr->gr_gid;
+        if (!gr) return Error{-ENOENT, "group '" + group + "' does not exist; create it or set [application] group"};
+        ids.gid = gr->gr_gid;
     }
-    return true;
+    return ids;
 }
 
-RunResult run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line) {
-    RunResult res;
-    unsigned uid = 0, gid = 0;
-    std::string home;
-    if (!spec.user.empty() && !lookup_user(spec.user, spec.group, uid, gid, home, res.error)) return res;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-        res.error = std::string("pipe: ") + std::strerror(errno);
-        return res;
-    }
-    if (spec.argv.empty()) {
-        res.error = "no command";
-        return res;
-    }
-    std::string program = resolve_program(spec.argv[0], spec.env);
-    if (program.empty()) {
-        res.error = "'" + spec.argv[0] + "' is not in PATH; give its full path";
-        return res;
-    }
+namespace {
+
+struct Spawned {
+    pid_t pid;
+    UniqueFd out;  // the step's stdout and stderr
+};
+
+// Fork and exec PROGRAM as SPEC says, its output into a pipe.
+Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const UserIds& ids) {
     std::vector<char*> argv, envp;
     argv.push_back(const_cast<char*>(program.c_str()));
     for (size_t i = 1; i < spec.argv.size(); ++i) argv.push_back(const_cast<char*>(spec.argv[i].c_str()));
     argv.push_back(nullptr);
     for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
+    std::vector<gid_t> groups(ids.groups.begin(), ids.groups.end());
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return errno_error(errno, "pipe");
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
     pid_t pid = fork();
-    if (pid < 0) {
-        res.error = std::string("fork: ") + std::strerror(errno);
-        close(fds[0]);
-        close(fds[1]);
-        return res;
-    }
+    if (pid < 0) return errno_error(errno, "fork");
     if (pid == 0) {
-        // Child: only async-signal-safe calls from here to exec.
+        // Child: only system calls from here to exec (no allocation, no
+        // NSS lookups: the groups were read before fork).
         setsid();
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         dup2(devnull, 0);
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
+        dup2(write_end.get(), 1);
+        dup2(write_end.get(), 2);
         if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) < 0) _exit(126);
-        if (!spec.user.empty()) {
-            if (initgroups(spec.user.c_str(), gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) _exit(126);
-        }
+        if (!spec.user.empty() && (setgroups(groups.size(), groups.data()) < 0 || setgid(ids.gid) < 0 || setuid(ids.uid) < 0)) _exit(126);
         execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
-    close(fds[1]);
-    usec_t deadline = spec.timeout ? monotonic_usec() + spec.timeout : 0;
+    return Spawned{pid, std::move(read_end)};
+}
+
+// Hand FD's lines to ON_LINE until it closes (true) or DEADLINE passes (false).
+bool read_lines(int fd, usec_t deadline, const std::function<void(const std::string& line)>& on_line) {
     std::string buf;
     char chunk[4096];
-    bool open = true;
-    while (open) {
+    bool closed = false;
+    while (!closed) {
         int wait_ms = -1;
         if (deadline) {
             usec_t now = monotonic_usec();
-            if (now >= deadline) {
-                res.timed_out = true;
-                break;
-            }
+            if (now >= deadline) break;
             wait_ms = static_cast<int>((deadline - now) / 1000) + 1;
         }
-        struct pollfd p = {fds[0], POLLIN, 0};
+        struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, wait_ms);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
-        ssize_t n = read(fds[0], chunk, sizeof chunk);
+        if (r <= 0) continue;  // EINTR, or the deadline: checked above
+        ssize_t n = read(fd, chunk, sizeof chunk);
         if (n <= 0) {
-            open = false;
+            closed = true;
             break;
         }
         buf.append(chunk, static_cast<size_t>(n));
@@ -145,22 +131,42 @@ RunResult run_process(const RunSpec& spec, const std::function<void(const std::s
         }
     }
     if (!buf.empty()) on_line(buf);
-    if (res.timed_out) {
-        kill(-pid, SIGTERM);
-        usec_t grace = monotonic_usec() + 5 * kUsecPerSec;
-        while (monotonic_usec() < grace && waitpid(pid, nullptr, WNOHANG) == 0) usleep(20000);
-        kill(-pid, SIGKILL);
+    return closed;
+}
+
+// Stop the step's whole process group: TERM, 5 s, KILL.
+void stop_group(pid_t pid) {
+    kill(-pid, SIGTERM);
+    usec_t grace = monotonic_usec() + 5 * kUsecPerSec;
+    while (monotonic_usec() < grace && waitpid(pid, nullptr, WNOHANG) == 0) usleep(20000);
+    kill(-pid, SIGKILL);
+}
+
+}  // namespace
+
+Result<RunResult> run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line) {
+    UserIds ids;
+    if (!spec.user.empty()) {
+        auto u = lookup_user(spec.user, spec.group);
+        if (!u) return u.error();
+        ids = *u;
     }
+    if (spec.argv.empty()) return Error{-EINVAL, "no command"};
+    std::string program = resolve_program(spec.argv[0], spec.env);
+    if (program.empty()) return Error{-ENOENT, "'" + spec.argv[0] + "' is not in PATH; give its full path"};
+    auto child = spawn(spec, program, ids);
+    if (!child) return child.error();
+    RunResult res;
+    res.timed_out = !read_lines(child->out.get(), spec.timeout ? monotonic_usec() + spec.timeout : 0, on_line);
+    if (res.timed_out) stop_group(child->pid);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
-    close(fds[0]);
     if (res.timed_out) return res;
-    if (WIFEXITED(status)) {
+    if (WIFEXITED(status))
         res.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
+    else if (WIFSIGNALED(status))
         res.signal = WTERMSIG(status);
-    }
     return res;
 }
 

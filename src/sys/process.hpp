@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/duration.hpp"
+#include "error.hpp"
 
 namespace huddle::sys {
 
@@ -19,18 +20,26 @@ struct RunSpec {
     usec_t timeout = 0;
 };
 
+// How a step that started ended.
 struct RunResult {
     int exit_code = -1;  // when exited
     int signal = 0;      // when killed by a signal
     bool timed_out = false;
-    std::string error;   // could not start
-    bool ok() const { return error.empty() && !timed_out && signal == 0 && exit_code == 0; }
+    bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
     std::string describe() const;
 };
 
-RunResult run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line);
+// An error when the step could not be started at all (unknown user, a
+// program not in PATH, no process to be had).
+Result<RunResult> run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line);
 
-// Look the user up: uid, gid, home. false with error set if unknown.
-bool lookup_user(const std::string& user, const std::string& group, unsigned& uid, unsigned& gid, std::string& home, std::string& error);
+struct UserIds {
+    unsigned uid = 0, gid = 0;
+    std::string home;
+    std::vector<unsigned> groups;  // supplementary, as initgroups(3) would set them
+};
+
+// -ENOENT, saying which and what to do, for an unknown user or group.
+Result<UserIds> lookup_user(const std::string& user, const std::string& group);
 
 }  // namespace huddle::sys

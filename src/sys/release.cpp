@@ -26,37 +26,37 @@ static std::string parent_of(const std::string& p) {
 
 // A rename is durable once its directory is synced.
 static void fsync_dir(const std::string& dir) {
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd) ::fsync(dfd.get());
 }
 
-int write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error) {
-    std::string tmp = path + ".tmp-huddle";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        error = tmp + ": " + std::strerror(errno);
-        return -errno;
-    }
+static Status write_all(int fd, const std::string& content, const std::string& name) {
     size_t off = 0;
     while (off < content.size()) {
         ssize_t n = ::write(fd, content.data() + off, content.size() - off);
         if (n < 0) {
             if (errno == EINTR) continue;
-            error = tmp + ": " + std::strerror(errno);
-            ::close(fd);
-            return -1;
+            return errno_error(errno, name);
         }
         off += static_cast<size_t>(n);
     }
-    if (::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
-        error = path + ": " + std::strerror(errno);
-        return -1;
+    if (::fsync(fd) < 0) return errno_error(errno, name);
+    return {};
+}
+
+Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {
+    std::string tmp = path + ".tmp-huddle";
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd) return errno_error(errno, tmp);
+    Status st = write_all(fd.get(), content, tmp);
+    if (st && fd.close() < 0) st = errno_error(errno, tmp);
+    if (st && ::rename(tmp.c_str(), path.c_str()) < 0) st = errno_error(errno, path);
+    if (!st) {
+        ::unlink(tmp.c_str());  // what is half written is nobody's
+        return st;
     }
     fsync_dir(parent_of(path));
-    return 0;
+    return {};
 }
 
 LinkState inspect_link(const std::string& link, const std::string& releases_dir, std::string& target) {
@@ -70,31 +70,28 @@ LinkState inspect_link(const std::string& link, const std::string& releases_dir,
     return target.rfind(releases_dir + "/", 0) == 0 ? LinkState::ours : LinkState::foreign;
 }
 
-int switch_link(const std::string& link, const std::string& target, std::string& error) {
+Status switch_link(const std::string& link, const std::string& target) {
     std::string tmp = link + ".tmp-huddle";
     ::unlink(tmp.c_str());
     if (::symlink(target.c_str(), tmp.c_str()) < 0 || ::rename(tmp.c_str(), link.c_str()) < 0) {
-        error = "cannot point " + link + " at " + target + ": " + std::strerror(errno);
+        Error e = errno_error(errno, "cannot point " + link + " at " + target);
         ::unlink(tmp.c_str());
-        return -1;
+        return e;
     }
     fsync_dir(parent_of(link));
-    return 0;
+    return {};
 }
 
-int mkdir_p(const std::string& path, unsigned mode, std::string& error) {
+Status mkdir_p(const std::string& path, unsigned mode) {
     std::string cur;
     size_t pos = 0;
     while (pos != std::string::npos) {
         pos = path.find('/', pos + 1);
         cur = path.substr(0, pos);
         if (cur.empty()) continue;
-        if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) {
-            error = "cannot create " + cur + ": " + std::strerror(errno);
-            return -1;
-        }
+        if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return errno_error(errno, "cannot create " + cur);
     }
-    return 0;
+    return {};
 }
 
 namespace {
@@ -112,47 +109,42 @@ int remove_one(const char* p, const struct stat*, int type, struct FTW*) {
 }
 }  // namespace
 
-int chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, std::string& error) {
+Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only) {
     t_uid = uid;
     t_gid = gid;
     t_ro = read_only;
     t_err = 0;
     nftw(path.c_str(), chown_one, 64, FTW_PHYS);
-    if (t_err) {
-        error = "cannot set ownership under " + path + ": " + std::strerror(t_err);
-        return -1;
-    }
-    return 0;
+    if (t_err) return errno_error(t_err, "cannot set ownership under " + path);
+    return {};
 }
 
-int remove_tree(const std::string& path) { return nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS); }
-
-std::unique_ptr<AppLock> AppLock::try_acquire(const std::string& path, std::string& error) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        error = path + ": " + std::strerror(errno);
-        return nullptr;
-    }
-    if (::flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        error = "another deploy cycle of this app is running";
-        ::close(fd);
-        return nullptr;
-    }
-    return std::unique_ptr<AppLock>(new AppLock(fd));
+Status remove_tree(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) < 0 && errno == ENOENT) return {};
+    if (nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS) != 0) return errno_error(errno, "cannot remove " + path);
+    return {};
 }
 
-AppLock::~AppLock() { ::close(fd_); }
+Result<std::unique_ptr<AppLock>> AppLock::try_acquire(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return errno_error(errno, path);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK) return Error{-EWOULDBLOCK, "another deploy cycle of this app is running"};
+        return errno_error(errno, "cannot lock " + path);
+    }
+    return std::unique_ptr<AppLock>(new AppLock(std::move(fd)));
+}
 
 std::vector<std::string> releases_to_prune(const std::string& releases_dir, const std::vector<std::string>& keep_always, unsigned keep) {
     std::vector<std::pair<time_t, std::string>> found;
-    if (DIR* d = ::opendir(releases_dir.c_str())) {
-        while (struct dirent* e = ::readdir(d)) {
+    if (DirPtr d{::opendir(releases_dir.c_str())}) {
+        while (struct dirent* e = ::readdir(d.get())) {
             std::string n = e->d_name;
             if (n == "." || n == "..") continue;
             struct stat st {};
             if (::lstat((releases_dir + "/" + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) found.emplace_back(st.st_mtime, n);
         }
-        ::closedir(d);
     }
     std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });  // newest first
     std::vector<std::string> out;

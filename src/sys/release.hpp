@@ -6,11 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "error.hpp"
+#include "handles.hpp"
+
 namespace huddle::sys {
 
 std::string app_dir(const std::string& app);  // /var/lib/huddle/APP (HUDDLE_STATE_DIR overrides the base)
 
-int write_file_atomic(const std::string& path, const std::string& content, unsigned mode, std::string& error);
+// On failure the temporary is removed and PATH is as it was.
+Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode);
 
 // What `local path` is now.
 enum class LinkState { missing, ours, foreign };
@@ -18,25 +22,26 @@ enum class LinkState { missing, ours, foreign };
 LinkState inspect_link(const std::string& link, const std::string& releases_dir, std::string& target);
 
 // Point link at target: a temporary symlink renamed over link.
-int switch_link(const std::string& link, const std::string& target, std::string& error);
+Status switch_link(const std::string& link, const std::string& target);
 
-int mkdir_p(const std::string& path, unsigned mode, std::string& error);
-int remove_tree(const std::string& path);
+Status mkdir_p(const std::string& path, unsigned mode);
+Status remove_tree(const std::string& path);  // a missing PATH is no error
 // chown -R; and when read_only, drop write permission for everyone but root.
-int chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, std::string& error);
+Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only);
 
-// One cycle per app at a time: an exclusive flock on APP/lock.
+// One cycle per app at a time: an exclusive flock on APP/lock, released
+// when the object goes. -EWOULDBLOCK (is_lock_held) when another holds it.
 class AppLock {
 public:
-    static std::unique_ptr<AppLock> try_acquire(const std::string& path, std::string& error);
-    ~AppLock();
+    static Result<std::unique_ptr<AppLock>> try_acquire(const std::string& path);
 
 private:
-    explicit AppLock(int fd) : fd_(fd) {}
-    int fd_;
+    explicit AppLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
 };
 
-// Release directories (names are commits) other than those to keep, oldest first.
+// Release directories (names are commits) other than those to keep, newest
+// first: all but the KEEP newest finished ones and those in KEEP_ALWAYS.
 std::vector<std::string> releases_to_prune(const std::string& releases_dir, const std::vector<std::string>& keep_always, unsigned keep);
 
 }  // namespace huddle::sys

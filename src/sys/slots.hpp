@@ -7,6 +7,8 @@
 #include <string>
 
 #include "core/duration.hpp"
+#include "error.hpp"
+#include "handles.hpp"
 
 namespace huddle::sys {
 
@@ -18,19 +20,16 @@ inline constexpr unsigned kDeploySlots = 64;
 class DeploySlot {
 public:
     // Wait up to MAX_WAIT for a free one of SLOTS slots named PREFIX/0..
-    // nullptr when none came free; ERROR says why. *WAITED: whether it had
-    // to wait at all.
-    static std::unique_ptr<DeploySlot> acquire(const std::string& prefix, unsigned slots, usec_t max_wait, bool* waited,
-                                               std::string& error);
-    ~DeploySlot();
-    DeploySlot(const DeploySlot&) = delete;
-    DeploySlot& operator=(const DeploySlot&) = delete;
+    // -EBUSY when none came free in time.
+    static Result<std::unique_ptr<DeploySlot>> acquire(const std::string& prefix, unsigned slots, usec_t max_wait);
     unsigned index() const { return index_; }
+    usec_t waited() const { return waited_; }  // 0: one was free at once
 
 private:
-    DeploySlot(int fd, unsigned index) : fd_(fd), index_(index) {}
-    int fd_;
+    DeploySlot(UniqueFd fd, unsigned index, usec_t waited) : fd_(std::move(fd)), index_(index), waited_(waited) {}
+    UniqueFd fd_;
     unsigned index_;
+    usec_t waited_;
 };
 
 }  // namespace huddle::sys

@@ -1,55 +1,59 @@
-// systemd's manager over sd-bus: list units, and batches of unit jobs that are
-// sent all at once (pipelined) and then waited for together. Errors are
-// returned as text naming the unit; the caller logs them once.
+// systemd's manager over sd-bus: list units, query one, and batches of unit
+// jobs that are sent all at once (pipelined) and then waited for together.
+// Errors carry the unit's name; the caller logs them once.
 #pragma once
-#include <systemd/sd-bus.h>
-
 #include <deque>
 #include <map>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/duration.hpp"
 #include "core/reconcile.hpp"
+#include "error.hpp"
+#include "handles.hpp"
 
 namespace huddle::sys {
 
-struct BusDeleter {
-    void operator()(sd_bus* b) const { sd_bus_flush_close_unref(b); }
+struct UnitStatus {
+    bool loaded = false;
+    std::string active_state;  // active, inactive, failed, activating, ...
+    std::string invocation;    // changes at every start
+    uint32_t n_restarts = 0;
 };
-using BusPtr = std::unique_ptr<sd_bus, BusDeleter>;
 
-struct BusMessageDeleter {
-    void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+// What the deploy cycle asks of systemd about one unit; tests give it a fake.
+// An error whose code is_no_answer() means systemd did not answer (busy past
+// the call timeout, connection lost): nothing is known about the unit.
+class UnitManager {
+public:
+    virtual ~UnitManager() = default;
+    // A unit that is not loaded is an answer (loaded = false), not an error.
+    virtual Result<UnitStatus> unit_status(const std::string& unit) = 0;
+    // Start (or restart) the unit and wait for its job.
+    virtual Status start_and_wait(const std::string& unit, bool restart, usec_t timeout) = 0;
+    virtual Status stop_and_wait(const std::string& unit, usec_t timeout) = 0;
+    // Forget a failed unit's failure and start-limit count.
+    virtual Status reset_failed(const std::string& unit) = 0;
 };
-using BusMessagePtr = std::unique_ptr<sd_bus_message, BusMessageDeleter>;
 
-struct BusSlotDeleter {
-    void operator()(sd_bus_slot* s) const { sd_bus_slot_unref(s); }
-};
-using BusSlotPtr = std::unique_ptr<sd_bus_slot, BusSlotDeleter>;
+// A job's end as systemd's bus_wait_for_jobs maps it: done and skipped are
+// 0; canceled -ECANCELED, timeout -ETIME, dependency -EIO, invalid -ENOEXEC,
+// assert -EPROTO, unsupported -EOPNOTSUPP, once -ESTALE, anything else
+// (failed) -EIO; "pending" (still running when the wait ended) -ETIMEDOUT.
+int job_result_code(const std::string& result);
 
 struct JobOutcome {
     std::string unit;
-    std::string operation;  // "start", "stop", "reset-failed"
-    std::string result;     // systemd's job result: done, failed, timeout, canceled, dependency, skipped;
-                            // "pending" if still running when run() stopped waiting; "" if no job
-    std::string error;      // the call itself failed (D-Bus error name and message)
-    bool ok() const { return error.empty() && (result.empty() || result == "done"); }
-    // systemd gave no answer in time (a busy PID 1, a lost connection): no
-    // verdict on the unit. A job still running when run() stopped waiting too.
-    bool unanswered() const {
-        for (const char* name : {"org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout",
-                                 "org.freedesktop.DBus.Error.Disconnected", "sending the request failed"})
-            if (error.rfind(name, 0) == 0) return true;
-        return result == "pending";
-    }
+    std::string operation;  // "start", "stop", "restart", "reset-failed"
+    std::string result;     // systemd's word for the job's end; "pending"; "" when no job
+    Status status;          // the call failed, or the job did not end "done"
+    bool ok() const { return status.ok(); }
+    bool pending() const { return result == "pending"; }
 };
 
-class Systemd {
+class Systemd final : public UnitManager {
 public:
     // private_socket: PID 1's own socket, as systemctl uses when run by
     // root: no dbus-daemon in the path (which caps pending replies at 128),
@@ -61,9 +65,12 @@ public:
     // the job signals it asked for. Falls back to the private socket when
     // no system bus is there at all.
     enum class Route { private_socket, system_bus };
-    static std::unique_ptr<Systemd> connect(std::string& error, Route route = Route::private_socket);
+    // A PID 1 busy with a thousand unit starts a second answered in a
+    // minute rather than sd-bus's 25 s (soak): 90 s by default.
+    static constexpr usec_t kDefaultCallTimeout = 90 * kUsecPerSec;
+    static Result<std::unique_ptr<Systemd>> connect(Route route = Route::private_socket, usec_t call_timeout = kDefaultCallTimeout);
 
-    int list_units(const std::vector<std::string>& patterns, std::vector<LiveUnit>& out, std::string& error);
+    Result<std::vector<LiveUnit>> list_units(const std::vector<std::string>& patterns);
 
     void queue_start_transient(const StartCall& call);
     void queue_stop(const std::string& unit);
@@ -79,25 +86,15 @@ public:
     // inactive transient units). Returns those still loaded at the timeout.
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
-    // The unit's D-Bus object path, or "" if it is not loaded; sets *ERROR
-    // when systemd gave no answer.
-    std::string unit_object(const std::string& unit, std::string* error = nullptr);
+    // The unit's D-Bus object path; -ENOENT when it is not loaded.
+    Result<std::string> unit_object(const std::string& unit);
+    // A numeric property ('t' uint64, 'i' int32 widened); -ENOENT when not loaded.
+    Result<int64_t> unit_number(const std::string& unit, const char* iface, const char* property, char type);
 
-    // A numeric property ('t' uint64, 'i' int32 widened); nullopt if the unit is not loaded.
-    std::optional<int64_t> unit_number(const std::string& unit, const char* iface, const char* property, char type);
-
-    struct UnitStatus {
-        bool loaded = false;
-        std::string active_state;  // active, inactive, failed, activating, ...
-        std::string invocation;    // changes at every start
-        uint32_t n_restarts = 0;
-        std::string error;         // systemd did not answer (busy past the call timeout, gone): nothing above is known
-    };
-    UnitStatus unit_status(const std::string& unit);
-    // Start/restart one unit and wait for its job; "" on success, else why not.
-    // Sets *UNANSWERED when what failed is systemd's answer (JobOutcome::unanswered).
-    std::string start_and_wait(const std::string& unit, bool restart, usec_t timeout, bool* unanswered = nullptr);
-
+    Result<UnitStatus> unit_status(const std::string& unit) override;
+    Status start_and_wait(const std::string& unit, bool restart, usec_t timeout) override;
+    Status stop_and_wait(const std::string& unit, usec_t timeout) override;
+    Status reset_failed(const std::string& unit) override;
 
 private:
     struct Pending {
@@ -105,18 +102,26 @@ private:
         JobOutcome outcome;
         bool wants_job = true;
         bool done = false;
+        void set_result(const std::string& r) {
+            outcome.result = r;
+            if (int code = job_result_code(r)) outcome.status = Error{code, "job " + r};
+        }
     };
-    Systemd(BusPtr bus, size_t window, std::string peer, Route route)
-        : bus_(std::move(bus)), peer_(std::move(peer)), route_(route), window_(window) {}
+    Systemd(BusPtr bus, size_t window, std::string peer, Route route, usec_t call_timeout)
+        : bus_(std::move(bus)), peer_(std::move(peer)), route_(route), call_timeout_(call_timeout), window_(window) {}
     // A connection lost (dbus-daemon restarted, say) is made again before
     // the next call; the call that found it lost has failed already.
     void reopen_if_lost();
+    void watch_jobs_of(const std::string& unit);
     void pump();
     void finish(Pending& p);
+    void fail(Pending& p, Error e);
     Pending& add(const std::string& unit, const std::string& op);
     void send(BusMessagePtr m, Pending& p);
+    Status wait_one(usec_t timeout);
     static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
     static int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
+    static int on_bus_message(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
 
     BusPtr bus_;
     BusSlotPtr job_match_;
@@ -127,7 +132,7 @@ private:
     BusSlotPtr job_filter_;
     std::set<std::string> matched_units_;
     Route route_;
-    static int on_bus_message(sd_bus_message* m, void* userdata, sd_bus_error* ret_error);
+    usec_t call_timeout_;
     // Calls wait in the outbox until fewer than window_ are in flight.
     size_t window_;
     size_t in_flight_ = 0;

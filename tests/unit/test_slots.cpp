@@ -15,23 +15,21 @@ std::string prefix() { return "huddle-test/slots-" + std::to_string(::getpid());
 }  // namespace
 
 TEST_CASE("deploy slots: N holders at most; a freed slot is taken by the next", "[slots]") {
-    std::string err;
-    bool waited = true;
-    auto a = DeploySlot::acquire(prefix(), 2, 0, &waited, err);
+    auto a = DeploySlot::acquire(prefix(), 2, 0);
     REQUIRE(a);
-    CHECK_FALSE(waited);
-    auto b = DeploySlot::acquire(prefix(), 2, 0, &waited, err);
+    CHECK((*a)->waited() == 0);
+    auto b = DeploySlot::acquire(prefix(), 2, 0);
     REQUIRE(b);
-    CHECK(a->index() != b->index());
-    auto c = DeploySlot::acquire(prefix(), 2, 0, &waited, err);
-    CHECK_FALSE(c);
-    CHECK(waited);
-    CHECK(err == "all 2 deploy slots stayed busy for 0");
-    unsigned freed = a->index();
-    a.reset();
-    c = DeploySlot::acquire(prefix(), 2, 0, &waited, err);
-    REQUIRE(c);
-    CHECK(c->index() == freed);
+    CHECK((*a)->index() != (*b)->index());
+    auto c = DeploySlot::acquire(prefix(), 2, 0);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code == -EBUSY);
+    CHECK(c.error().message == "all 2 deploy slots stayed busy for 0");
+    unsigned freed = (*a)->index();
+    a->reset();  // frees the first slot
+    auto d = DeploySlot::acquire(prefix(), 2, 0);
+    REQUIRE(d);
+    CHECK((*d)->index() == freed);
 }
 
 TEST_CASE("deploy slots: a holder that dies frees its slot; a waiter gets it", "[slots]") {
@@ -41,8 +39,7 @@ TEST_CASE("deploy slots: a holder that dies frees its slot; a waiter gets it", "
     pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
-        std::string e;
-        auto s = DeploySlot::acquire(name, 1, 0, nullptr, e);
+        auto s = DeploySlot::acquire(name, 1, 0);
         char ok = s ? 1 : 0;
         (void)!::write(ready[1], &ok, 1);
         ::usleep(300000);
@@ -51,11 +48,9 @@ TEST_CASE("deploy slots: a holder that dies frees its slot; a waiter gets it", "
     char ok = 0;
     REQUIRE(::read(ready[0], &ok, 1) == 1);
     REQUIRE(ok == 1);
-    std::string err;
-    bool waited = false;
-    auto s = DeploySlot::acquire(name, 1, 5 * huddle::kUsecPerSec, &waited, err);
-    CHECK(s);
-    CHECK(waited);
+    auto s = DeploySlot::acquire(name, 1, 5 * huddle::kUsecPerSec);
+    REQUIRE(s);
+    CHECK((*s)->waited() > 0);
     int status = 0;
     ::waitpid(child, &status, 0);
     ::close(ready[0]);

@@ -1,0 +1,191 @@
+// The deploy cycle: look (live link, remote, decision), fetch and build,
+// take a slot and systemd, switch, restart and settle, and record the end.
+// Every failure is logged here, once, with what it means for the app.
+#include "cycle.hpp"
+
+#include "core/unitname.hpp"
+#include "fs.hpp"
+#include "release.hpp"
+
+namespace huddle::sys {
+
+std::string app_user(const AppConfig& c) { return c.app ? c.app->user : "huddle"; }
+std::string app_group(const AppConfig& c) { return c.app ? c.app->group : ""; }
+
+Cycle::Cycle(const AppConfig& c, const DeployEnv& env)
+    : c_(c),
+      env_(env),
+      dir_(env.state_dir + "/" + c.name),
+      releases_(dir_ + "/releases"),
+      unit_(app_unit_name(c.name)),
+      fields_({{"HUDDLE_APP", c.name}, {"OBJECT_SYSTEMD_UNIT", app_unit_name(c.name)}}) {}
+
+// A secret others can read is no longer a secret; one others can write (or
+// a known hosts file) lets them choose whom huddle trusts. -EPERM.
+Status Cycle::check_secrets(const GitAuth& auth) const {
+    for (auto [path, secret] : {std::pair{auth.secret_path, true}, std::pair{auth.known_hosts, false}}) {
+        if (path.empty()) continue;
+        if (std::string why = unsafe_permissions(path, secret); !why.empty())
+            return Error{-EPERM, std::string(secret ? "credential" : "known hosts file") + " refused: " + why};
+    }
+    return {};
+}
+
+Result<Cycle::Look> Cycle::look(bool create_repo) {
+    Look l;
+    LinkState ls = inspect_link(c_.repo.local_path, releases_, l.live_target);
+    if (ls == LinkState::ours) l.live = l.live_target.substr(releases_.size() + 1);
+    if (!c_.repo.credential.empty()) l.auth.secret_path = env_.credentials_dir + "/" + c_.repo.credential;
+    l.auth.known_hosts = c_.repo.known_hosts;
+    PollFacts facts{ls == LinkState::foreign, l.live, state_, {}, ""};
+    if (!facts.live_foreign) {
+        if (Status st = check_secrets(l.auth); !st) return st.error();
+        auto repo = env_.open_repository(dir_ + "/repo", create_repo);
+        if (!repo) return repo.error();
+        l.repo = std::move(*repo);
+        auto refs = l.repo->ls_remote(c_.repo.remote_path, l.auth);
+        if (!refs) return refs.error();
+        facts.refs = std::move(*refs);
+        if (!c_.repo.commit.empty()) facts.pinned_full = l.repo->resolve_commit(c_.repo.commit);
+    }
+    l.verdict = decide(c_.repo, facts);
+    return l;
+}
+
+Result<Verdict> Cycle::dry_run() {
+    load_state();
+    auto l = look(false);
+    if (!l) return l.error();
+    return l->verdict;
+}
+
+int Cycle::run() {
+    // libgit2 looks for ~/.ssh/known_hosts and fails without a HOME, which a
+    // system service does not have; huddle checks host keys itself against
+    // `known hosts`, so point HOME at the app's own directory.
+    ::setenv("HOME", dir_.c_str(), 1);
+    if (Status st = mkdir_p(releases_, 0755); !st) {
+        spdlog::error("{}", st.error().message);
+        return kFetchTemporary;
+    }
+    auto lock = AppLock::try_acquire(dir_ + "/lock");
+    if (!lock) {
+        spdlog::warn("{}", lock.error().message);
+        return kFetchTemporary;
+    }
+    load_state();
+    auto l = look(true);
+    if (!l) {
+        Step s("poll", "");
+        spdlog::error("{}; the running release is untouched", l.error().message);
+        return l.error().code == -EPERM ? kFetchConfig : kFetchTemporary;
+    }
+    const Verdict& v = l->verdict;
+    switch (v.kind) {
+    case VerdictKind::up_to_date:
+    case VerdictKind::skip_bad: return kFetchOk;  // and nothing written
+    case VerdictKind::refuse: {
+        Step s("poll", "");
+        if (v.refusal == Refusal::foreign_path) {
+            spdlog::error("{}", v.why);
+            return kFetchRefused;
+        }
+        spdlog::error("{}; the running release is untouched", v.why);
+        return kFetchTemporary;
+    }
+    case VerdictKind::deploy: break;
+    }
+    ref_ = v.ref;
+    std::string target = v.commit;
+    if (!c_.deploy.pre_pull.empty()) {
+        Status st = run_scripts("pre-pull", c_.deploy.pre_pull, l->live.empty() ? dir_ : c_.repo.local_path, l->live, l->live_target);
+        if (!st) return fail_rejected(target, st.error().message);
+    }
+    std::string release;
+    if (int rc = fetch_and_build(*l, release); rc != kFetchOk) return rc;
+    target = release.substr(releases_.size() + 1);
+    // A deploy slot and systemd before switching: without either (all slots
+    // busy, a bus at its connection limit), the running release is not
+    // touched at all.
+    std::unique_ptr<DeploySlot> slot;
+    std::unique_ptr<UnitManager> sd;
+    if (int rc = take_slot_and_systemd(target, slot, sd); rc != kFetchOk) return rc;
+    if (Status st = publish(target, release); !st) {
+        spdlog::error("{}", st.error().message);
+        return kFetchTemporary;
+    }
+    if (sd) {
+        Status st = restart_and_check(*sd, target, release, l->live.empty());
+        if (!st) return roll_back(*sd, target, l->live, l->live_target, st.error());
+    }
+    return deployed(target, l->live);
+}
+
+// Fetch the commit when it is new here, then build and verify its release.
+int Cycle::fetch_and_build(Look& l, std::string& release) {
+    std::string target = l.verdict.commit;
+    if (!l.repo->has_commit(target)) {
+        Step s("fetch", target);
+        if (Status st = l.repo->fetch(c_.repo.remote_path, ref_, l.auth); !st) {
+            spdlog::error("{}; the running release is untouched", st.error().message);
+            return kFetchTemporary;
+        }
+        spdlog::info("fetched {} ({})", ref_, target.substr(0, 12));
+    }
+    if (!c_.repo.commit.empty()) {
+        std::string full = l.repo->resolve_commit(target);
+        if (full.empty()) {
+            Step s("fetch", target);
+            spdlog::error("pinned commit {} is not on {}; the running release is untouched", target, ref_);
+            return kFetchTemporary;
+        }
+        target = full;
+    }
+    release = releases_ + "/" + target;
+    if (Status st = prepare_release(*l.repo, target, release); !st) return fail_rejected(target, st.error().message);
+    return kFetchOk;
+}
+
+int Cycle::take_slot_and_systemd(const std::string& target, std::unique_ptr<DeploySlot>& slot, std::unique_ptr<UnitManager>& sd) {
+    if (!c_.app) return kFetchOk;  // files only: nothing to restart
+    auto ready_later = [&](const Error& e) {
+        spdlog::error("{}; release {} is ready and is switched to at the next poll; the running release is untouched", e.message,
+                      target.substr(0, 12));
+        return kFetchTemporary;
+    };
+    auto s = DeploySlot::acquire(env_.slot_prefix, kDeploySlots, env_.slot_wait);
+    if (!s) return ready_later(s.error());
+    if (usec_t waited = (*s)->waited())
+        spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",
+                     format_timespan(waited / 100000 * 100000), kDeploySlots);
+    auto connected = env_.connect_systemd();
+    if (!connected) return ready_later(connected.error());
+    slot = std::move(*s);
+    sd = std::move(*connected);
+    return kFetchOk;
+}
+
+int Cycle::deployed(const std::string& target, const std::string& live) {
+    Step s("deployed", target);
+    state_.previous = live;
+    state_.deployed = target;
+    state_.ref = ref_;
+    state_.bad.clear();
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "deployed", ""});
+    if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
+    spdlog::info("deployed {} ({})", target.substr(0, 12), ref_);
+    prune();
+    return kFetchOk;
+}
+
+int Cycle::fail_rejected(const std::string& commit, const std::string& why) {
+    Step s("reject", commit);
+    state_.bad = {commit};
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), commit, ref_, "rejected", why});
+    if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
+    spdlog::error("release {} rejected ({}); the running release is untouched; {} is not retried until {} moves", commit.substr(0, 12), why,
+                  commit.substr(0, 12), ref_);
+    return kFetchRejected;
+}
+
+}  // namespace huddle::sys
