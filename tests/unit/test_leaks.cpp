@@ -1,0 +1,108 @@
+// File descriptors and temporary files around the failing paths: what a
+// long-running fleet machine would accumulate poll after poll.
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "catch.hpp"
+#include "sys/process.hpp"
+#include "sys/release.hpp"
+#include "sys/watchdog.hpp"
+
+using namespace huddle;
+
+namespace {
+int open_fds() {
+    int n = 0;
+    DIR* d = ::opendir("/proc/self/fd");
+    while (struct dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') n++;
+    ::closedir(d);
+    return n - 1;  // the listing's own
+}
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/huddle-leaks.XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+};
+}  // namespace
+
+TEST_CASE("leaks: a step whose program is not in PATH, or whose user is unknown, leaves no fd open", "[leaks]") {
+    int before = open_fds();
+    for (int i = 0; i < 20; ++i) {
+        auto r = sys::run_process({{"no-such-program-huddle"}, "", "", "/", {"PATH=/nonexistent"}, 0}, [](const std::string&) {});
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == -ENOENT);
+        CHECK(r.error().message == "'no-such-program-huddle' is not in PATH; give its full path");
+        auto u = sys::run_process({{"/bin/true"}, "no-such-user-huddle", "", "/", {}, 0}, [](const std::string&) {});
+        REQUIRE_FALSE(u);
+    }
+    CHECK(open_fds() == before);
+}
+
+TEST_CASE("leaks: a step that runs, fails or times out leaves no fd open", "[leaks]") {
+    int before = open_fds();
+    std::string out;
+    auto ok = sys::run_process({{"/bin/sh", "-c", "echo hi; exit 3"}, "", "", "/", {}, 0}, [&](const std::string& l) { out += l; });
+    REQUIRE(ok);
+    CHECK(ok->exit_code == 3);
+    CHECK(out == "hi");
+    auto slow = sys::run_process({{"/bin/sleep", "5"}, "", "", "/", {}, 200000}, [](const std::string&) {});
+    REQUIRE(slow);
+    CHECK(slow->timed_out);
+    CHECK(open_fds() == before);
+}
+
+TEST_CASE("leaks: a failed atomic write removes its temporary and keeps the old file", "[leaks]") {
+    TempDir d;
+    std::string target = d.path + "/state.json";
+    REQUIRE(::mkdir(target.c_str(), 0755) == 0);  // rename(2) over a directory fails
+    int before = open_fds();
+    sys::Status st = sys::write_file_atomic(target, "{}", 0644);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().code == -EISDIR);
+    CHECK(::access((target + ".tmp-huddle").c_str(), F_OK) != 0);
+    CHECK(open_fds() == before);
+    std::string file = d.path + "/release.env";
+    REQUIRE(sys::write_file_atomic(file, "A=1\n", 0644));
+    REQUIRE(::chmod(d.path.c_str(), 0555) == 0);
+    if (::geteuid() != 0) {  // root writes anyway: the check is for others
+        CHECK_FALSE(sys::write_file_atomic(file, "A=2\n", 0644));
+    }
+    ::chmod(d.path.c_str(), 0755);
+}
+
+TEST_CASE("leaks: a watchdog check that cannot connect closes its socket and says why", "[leaks]") {
+    WatchdogConfig w;
+    w.host = "localhost";  // ::1 and 127.0.0.1: each address is tried
+    w.port = 1;            // nothing listens there
+    w.response = "OK";
+    int before = open_fds();
+    for (int i = 0; i < 10; ++i) {
+        sys::Status st = sys::watchdog_check(w);
+        REQUIRE_FALSE(st);
+        CHECK(st.error().code == -EIO);
+        CHECK(st.error().message.rfind("watchdog: cannot connect to localhost:1: ", 0) == 0);
+    }
+    CHECK(open_fds() == before);
+}
+
+TEST_CASE("leaks: the app lock is released with its holder", "[leaks]") {
+    TempDir d;
+    int before = open_fds();
+    {
+        auto a = sys::AppLock::try_acquire(d.path + "/lock");
+        REQUIRE(a);
+        auto b = sys::AppLock::try_acquire(d.path + "/lock");
+        REQUIRE_FALSE(b);
+        CHECK(sys::is_lock_held(b.code()));
+    }
+    CHECK(open_fds() == before);
+    CHECK(sys::AppLock::try_acquire(d.path + "/lock"));
+}
