@@ -36,8 +36,8 @@ int append_conditions(sd_bus_message* m, const std::vector<Condition>& v) {
 
 template <class T>
 int append_pairs(sd_bus_message* m, const char* inner, const std::vector<std::pair<std::string, T>>& v) {
-    int r = sd_bus_message_open_container(m, 'a', inner);
     std::string sig = std::string("(") + inner + ")";
+    int r = sd_bus_message_open_container(m, 'a', sig.c_str());
     for (const auto& [s, x] : v) {
         if constexpr (std::is_same_v<T, bool>) {
             if (r >= 0) r = sd_bus_message_append(m, sig.c_str(), s.c_str(), static_cast<int>(x));
