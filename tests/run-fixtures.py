@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -72,16 +73,48 @@ def unit_keys(text):
     return keys
 
 
-def make_verify_root(base):
+class VerifyRoot:
     """systemd-analyze verify checks that every ExecStart program exists. The
     apps' programs arrive with their releases, and huddle-fetch is not
     installed where the build runs, so verification happens in a scratch root
-    with the system's unit tree and stand-ins for the programs named."""
-    root = os.path.join(base, "root")
-    shutil.copytree("/usr/lib/systemd/system", os.path.join(root, "usr/lib/systemd/system"), symlinks=True)
-    os.makedirs(os.path.join(root, "etc/systemd/system"))
-    shutil.copy(os.path.join(UNITS, "huddle.slice"), os.path.join(root, "etc/systemd/system"))
-    return root
+    with the system's unit tree and stand-ins for the programs named.
+
+    The unit tree is copied once per run; fresh() gives each verification the
+    root as it was after the copy, with only huddle.slice in
+    /etc/systemd/system: every path added since (units, stand-ins and their
+    directories) is removed, and a path of the copy that changed is an error."""
+
+    def __init__(self, base):
+        self.root = os.path.join(base, "root")
+        shutil.copytree("/usr/lib/systemd/system", os.path.join(self.root, "usr/lib/systemd/system"), symlinks=True)
+        self.copy = self.walk()
+
+    def walk(self):
+        out = {}
+        for d, dirs, files in os.walk(self.root):
+            for n in dirs + files:
+                p = os.path.join(d, n)
+                st = os.lstat(p)
+                # A directory's own times and size change with its entries.
+                out[p] = (st.st_mode,) if stat.S_ISDIR(st.st_mode) else (st.st_mode, st.st_size, st.st_mtime_ns)
+        return out
+
+    def fresh(self):
+        now = self.walk()
+        for p in sorted(now, reverse=True):  # a directory's entries before it
+            if p not in self.copy:
+                if os.path.isdir(p) and not os.path.islink(p):
+                    os.rmdir(p)
+                else:
+                    os.unlink(p)
+            elif now[p] != self.copy[p]:
+                sys.exit(f"run-fixtures.py: {p} changed in the verify root")
+        missing = self.copy.keys() - now.keys()
+        if missing:
+            sys.exit(f"run-fixtures.py: {sorted(missing)[0]} went missing from the verify root")
+        os.makedirs(os.path.join(self.root, "etc/systemd/system"))
+        shutil.copy(os.path.join(UNITS, "huddle.slice"), os.path.join(self.root, "etc/systemd/system"))
+        return self.root
 
 
 def stand_in(root, program):
@@ -219,10 +252,10 @@ def check(path, directives, diags, plan_json, in_dir):
     return problems
 
 
-def verify(plan_json, scratch):
+def verify(plan_json, verify_root):
     if not plan_json or not plan_json["apps"]:
         return []
-    root = make_verify_root(scratch)
+    root = verify_root.fresh()
     names = []
     for a in plan_json["apps"]:
         for u in a["units"]:
@@ -239,7 +272,7 @@ def verify(plan_json, scratch):
     return []
 
 
-def check_file(path, scratch):
+def check_file(path, scratch, verify_root):
     with open(path, "rb") as f:
         data = f.read()
     directives = directives_of(data)
@@ -249,10 +282,10 @@ def check_file(path, scratch):
     target = generate(path, data, gens, scratch) if gens else path
     diags, plan_json, problems = load(target)
     problems += check(target, directives, diags.get(target, []), plan_json, False)
-    return problems + verify(plan_json, os.path.join(scratch, "verify"))
+    return problems + verify(plan_json, verify_root)
 
 
-def check_dir(path, scratch):
+def check_dir(path, verify_root):
     diags, plan_json, problems = load(path)
     names = sorted(f for f in os.listdir(path) if f.rsplit(".", 1)[-1] in ("ini", "json", "toml"))
     if not names:
@@ -272,25 +305,27 @@ def check_dir(path, scratch):
             problems.append(f"{f}: no '## assert-' directive: say what this fixture must produce")
         else:
             problems += [f"{f}: {p}" for p in check(fp, directives, diags.get(fp, []), plan_json, True)]
-    return problems + verify(plan_json, os.path.join(scratch, "verify"))
+    return problems + verify(plan_json, verify_root)
 
 
 def main():
     entries = sorted(f for f in os.listdir(FIXTURES) if f.rsplit(".", 1)[-1] in ("ini", "json", "toml")
                      or (f.endswith(".d") and os.path.isdir(os.path.join(FIXTURES, f))))
     passed = failed = 0
-    for f in entries:
-        with tempfile.TemporaryDirectory() as scratch:
-            path = os.path.join(FIXTURES, f)
-            problems = check_dir(path, scratch) if f.endswith(".d") else check_file(path, scratch)
-        if problems:
-            failed += 1
-            print(f"FAIL {f}")
-            for p in problems:
-                print(f"     {p}")
-        else:
-            passed += 1
-            print(f"ok   {f}")
+    with tempfile.TemporaryDirectory() as base:
+        verify_root = VerifyRoot(base)
+        for f in entries:
+            with tempfile.TemporaryDirectory() as scratch:
+                path = os.path.join(FIXTURES, f)
+                problems = check_dir(path, verify_root) if f.endswith(".d") else check_file(path, scratch, verify_root)
+            if problems:
+                failed += 1
+                print(f"FAIL {f}")
+                for p in problems:
+                    print(f"     {p}")
+            else:
+                passed += 1
+                print(f"ok   {f}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not entries else 0
 

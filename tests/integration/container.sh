@@ -108,10 +108,12 @@ journal_has() {
 passed=0
 failed=0
 fail() { ct_log "    $*"; return 1; }
-run_test() {  # ONLY=REGEX runs only the tests whose name matches, when developing
+# ONLY=REGEX runs only the tests whose description or function name (t_...)
+# matches, when developing: each test sets up what it uses.
+run_test() {  # DESCRIPTION FUNCTION [ARGS]
   local name=$1
   shift
-  [ -z "${ONLY:-}" ] || echo "$name" | grep -Eq "$ONLY" || return 0
+  [ -z "${ONLY:-}" ] || printf '%s\n%s\n' "$name" "$1" | grep -Eq -- "$ONLY" || return 0
   if "$@"; then
     passed=$((passed + 1))
     echo "ok   $name"
@@ -121,4 +123,19 @@ run_test() {  # ONLY=REGEX runs only the tests whose name matches, when developi
     ct_log "---- container journal (last 60 lines) ----"
     ct_journal_tail 60
   fi
+}
+
+# The suites need root and systemd-nspawn (dev/deps installs it).
+suite_needs_root() {
+  if [ "$(id -u)" -ne 0 ] || ! command -v systemd-nspawn >/dev/null; then
+    echo "FAIL setup: the integration tests need root and systemd-nspawn (dev/deps installs it)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+}
+suite_setup_failed() { echo "FAIL setup"; echo "0 passed, 1 failed"; exit 1; }
+# The last line of a suite, and its exit status.
+suite_end() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
 }

@@ -6,14 +6,11 @@ set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-. "$HERE/container.sh"
+. "$HERE/lib.sh"
 
 trap 'ct_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-
-# Write a config inside the container, as an operator would.
-put() { ct sh -c "mkdir -p /etc/huddle && cat > /etc/huddle/$1.tmp && mv /etc/huddle/$1.tmp /etc/huddle/$1"; }
 gone() { [ "$(prop "$1" LoadState)" != loaded ]; }
 last_reconcile() { ct journalctl -u huddle-gen.service -o cat --no-pager | grep '^reconciled:' | tail -n1; }
 gen_idle() { [ "$(prop huddle-gen.service ActiveState)" != activating ]; }
@@ -33,12 +30,58 @@ minimum = 1h
 start = /bin/sh -c 'echo $1 says $2; exec sleep infinity'
 CFG
 }
+beta_json() {
+  cat <<'CFG'
+{
+  "repository": {"remote path": "https://git.example.com/beta.git", "local path": "/srv/beta"},
+  "timing": {"minimum": "1h"},
+  "application": {"start": "/bin/sh -c 'echo beta says hello; exec sleep infinity'"}
+}
+CFG
+}
+gamma_toml() {
+  cat <<'CFG'
+[repository]
+remote_path = "https://git.example.com/gamma.git"
+local_path = "/srv/gamma"
+[timing]
+minimum = "1h"
+[application]
+start = "/bin/sh -c 'echo gamma says hello; exec sleep infinity'"
+environment = { GREETING = "hi there" }
+CFG
+}
+gen_enabled() { ct systemctl enable --now huddle-gen.service >/dev/null 2>&1; }
+
+# A test that uses apps earlier ones made makes them itself when it runs alone
+# (ONLY=): huddle-gen enabled, and each NAME (alpha, beta, gamma, delta) with
+# the config t_three_formats or t_delete_and_add writes, unless its units are
+# there already, then up.
+apps_up() {  # NAME...
+  if [ "$(ct systemctl is-enabled huddle-gen.service)" != enabled ] || ! active huddle-gen.path; then
+    gen_enabled || fail "systemctl enable --now huddle-gen failed" || return 1
+  fi
+  local a
+  for a in "$@"; do
+    if ! loaded "huddle@$a.service"; then
+      case $a in
+        alpha) app_ini alpha hello | put alpha.ini ;;
+        beta) beta_json | put beta.json ;;
+        gamma) gamma_toml | put gamma.toml ;;
+        delta) app_ini delta hi | put delta.ini ;;
+        *) fail "apps_up: no config for $a (test broken)"; return 1 ;;
+      esac
+    fi
+  done
+  for a in "$@"; do
+    wait_for "huddle@$a active" 30 active "huddle@$a.service" || return 1
+    wait_for "huddle-fetch@$a.timer active" 10 active "huddle-fetch@$a.timer" || return 1
+  done
+}
 
 setup() {
   ct_boot || return 1
-  meson install -C "$BUILD" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null || fail "meson install into the container failed"
-  ct systemd-sysusers >/dev/null
-  ct systemctl daemon-reload
+  ct_install_build || return 1
   ct mkdir -p /srv/alpha /srv/beta /srv/gamma /srv/delta
 }
 
@@ -70,31 +113,15 @@ t_default_prefix() {
   # destination directory in front.
   sed -n "s|^$CT_DIR/root/|/|p" "$def/meson-logs/install-log.txt" |
     ct sh -c 'while read -r f; do [ -d "$f" ] || rm -f "$f"; done'
-  meson install -C "$BUILD" --no-rebuild --quiet --destdir "$CT_DIR/root" >/dev/null || fail "reinstalling the /usr build failed" || status=1
-  ct systemctl daemon-reload
+  ct_install_build || status=1
   return $status
 }
 
 t_three_formats() {
   app_ini alpha hello | put alpha.ini
-  ct sh -c 'cat > /etc/huddle/beta.json' <<'CFG'
-{
-  "repository": {"remote path": "https://git.example.com/beta.git", "local path": "/srv/beta"},
-  "timing": {"minimum": "1h"},
-  "application": {"start": "/bin/sh -c 'echo beta says hello; exec sleep infinity'"}
-}
-CFG
-  ct sh -c 'cat > /etc/huddle/gamma.toml' <<'CFG'
-[repository]
-remote_path = "https://git.example.com/gamma.git"
-local_path = "/srv/gamma"
-[timing]
-minimum = "1h"
-[application]
-start = "/bin/sh -c 'echo gamma says hello; exec sleep infinity'"
-environment = { GREETING = "hi there" }
-CFG
-  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1 || fail "systemctl enable --now huddle-gen failed" || return 1
+  beta_json | put beta.json
+  gamma_toml | put gamma.toml
+  gen_enabled || fail "systemctl enable --now huddle-gen failed" || return 1
   [ "$(ct systemctl is-enabled huddle-gen.path)" = enabled ] || fail "huddle-gen.path not enabled with huddle-gen" || return 1
   for a in alpha beta gamma; do
     wait_for "huddle@$a active" 30 active "huddle@$a.service" || return 1
@@ -115,11 +142,12 @@ CFG
 
 t_edit_replaces_only_that_app() {
   local pa pb pg ta
+  apps_up alpha beta gamma || return 1
   pa=$(prop huddle@alpha.service MainPID); pb=$(prop huddle@beta.service MainPID); pg=$(prop huddle@gamma.service MainPID)
   ta=$(prop huddle-fetch@alpha.timer ActiveEnterTimestampMonotonic)
 
 
-  ct sh -c 'cat > /etc/huddle/beta.json.tmp && mv /etc/huddle/beta.json.tmp /etc/huddle/beta.json' <<'CFG'
+  put beta.json <<'CFG'
 {
   "repository": {"remote path": "https://git.example.com/beta.git", "local path": "/srv/beta"},
   "timing": {"minimum": "1h"},
@@ -134,6 +162,7 @@ CFG
 }
 
 t_delete_and_add() {
+  apps_up gamma || return 1
   ct rm /etc/huddle/gamma.toml
   wait_for "gamma's units removed" 30 gone huddle@gamma.service || return 1
   wait_for "gamma's timer removed" 10 gone huddle-fetch@gamma.timer || return 1
@@ -145,6 +174,7 @@ t_delete_and_add() {
 
 t_invalid_config_keeps_units() {
   local pa
+  apps_up alpha || return 1
   pa=$(prop huddle@alpha.service MainPID)
   printf '[repository]\nremote path = https://git.example.com/alpha.git\n[timing]\nminimum = 30\nmaximum = 10\n' | put alpha.ini
   wait_for "the config error in huddle-gen's journal" 30 journal_has "/etc/huddle/alpha.ini:5:11: error: [timing] maximum" -u huddle-gen.service || return 1
@@ -161,7 +191,7 @@ t_invalid_config_keeps_units() {
 # Only root may be able to change what huddle runs as root.
 t_writable_configs_are_refused() {
   ct mkdir -p /etc/huddle
-  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1
+  gen_enabled
   app_ini perm1 hello | ct sh -c 'umask 002 && cat > /etc/huddle/perm1.ini.tmp && mv /etc/huddle/perm1.ini.tmp /etc/huddle/perm1.ini'
   wait_for "perm1 refused in huddle-gen's journal" 30 journal_has "/etc/huddle/perm1.ini: error: refused: /etc/huddle/perm1.ini is writable by its group (mode 0664); fix: chmod go-w" -u huddle-gen.service || return 1
   loaded huddle@perm1.service && fail "units made from a group-writable config" && return 1
@@ -182,6 +212,7 @@ t_writable_configs_are_refused() {
 }
 
 t_stop_then_start_by_hand() {
+  apps_up beta || return 1
   ct systemctl stop huddle@beta.service
   sleep 0.5
   loaded huddle@beta.service || fail "huddle@beta unloaded after stop" || return 1
@@ -191,6 +222,7 @@ t_stop_then_start_by_hand() {
 
 t_burst_of_changes_is_not_lost() {
   local i
+  apps_up || return 1
   for i in $(seq 1 12); do app_ini "burst$i" x | put "burst$i.ini"; done
   for i in $(seq 1 12); do wait_for "burst$i's timer" 60 loaded "huddle-fetch@burst$i.timer" || return 1; done
   for i in $(seq 1 12); do ct rm "/etc/huddle/burst$i.ini"; done
@@ -199,6 +231,7 @@ t_burst_of_changes_is_not_lost() {
 
 t_dry_run() {
   local out
+  apps_up alpha || return 1
   out=$(ct huddle-gen --dry-run) || fail "huddle-gen --dry-run failed" || return 1
   echo "$out" | grep -q '^keep *huddle@alpha.service$' || fail "dry run: $out" || return 1
   ct systemctl stop huddle-gen.path huddle-gen.timer
@@ -220,6 +253,7 @@ timer_every() { [ "$(every "$1")" = "$2" ]; }
 # apps x 10,000 s.
 t_poll_budget() {
   local pa n floor want
+  apps_up alpha beta || return 1
   pa=$(prop huddle@alpha.service MainPID)
   n=$(ct systemctl list-units --all --plain --no-legend 'huddle-fetch@*.timer' | wc -l)
   [ "$n" -ge 2 ] || fail "expected some apps, found $n timers" || return 1
@@ -250,6 +284,7 @@ t_poll_budget() {
 
 t_reload_and_reexec() {
   local pa
+  apps_up alpha || return 1
   pa=$(prop huddle@alpha.service MainPID)
   ct systemctl daemon-reload
   ct systemctl daemon-reexec
@@ -269,6 +304,7 @@ t_reload_and_reexec() {
 }
 
 t_reboot_recreates() {
+  apps_up alpha beta delta || return 1
   ct_halt
   ct_boot || return 1
   for a in alpha beta delta; do
@@ -278,16 +314,8 @@ t_reboot_recreates() {
   gone huddle@gamma.service || fail "deleted app came back" || return 1
 }
 
-if [ "$(id -u)" -ne 0 ] || ! command -v systemd-nspawn >/dev/null; then
-  echo "FAIL setup: the integration tests need root and systemd-nspawn (dev/deps installs it)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-if ! setup; then
-  echo "FAIL setup"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+suite_needs_root
+setup || suite_setup_failed
 run_test "a build with the default prefix (/usr/local) starts huddle-gen.service" t_default_prefix
 run_test "three apps, one per format, come up with their planned properties" t_three_formats
 run_test "editing one config replaces only that app's units" t_edit_replaces_only_that_app
@@ -300,5 +328,4 @@ run_test "--dry-run shows actions and changes nothing" t_dry_run
 run_test "the poll budget in /etc/default/huddle slows the timers, not the apps" t_poll_budget
 run_test "daemon-reload and daemon-reexec keep the units" t_reload_and_reexec
 run_test "a reboot recreates the units" t_reboot_recreates
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end

@@ -74,12 +74,9 @@ t_purge() {
   ! ct curl -fsS --max-time 2 http://127.0.0.1:8080/ >/dev/null 2>&1 || fail "the app still answers after purge" || return 1
 }
 
-if [ "$(id -u)" -ne 0 ] || ! command -v systemd-nspawn >/dev/null; then
-  echo "FAIL setup: the package tests need root and systemd-nspawn"; echo "0 passed, 1 failed"; exit 1
-fi
+suite_needs_root
 run_test "the package builds and lintian reports nothing" t_build
 run_test "the demo installs the package with apt, deploys hello and a push" t_demo
 run_test "the package installs user, root-only /etc/huddle, enabled huddle-gen, man pages, completion, examples" t_installed_files
 run_test "apt purge leaves no huddle unit running and keeps the apps' data" t_purge
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_end
