@@ -7,6 +7,7 @@
 #include "clock.hpp"
 #include "core/duration.hpp"
 #include "cycle.hpp"
+#include "release.hpp"
 
 namespace huddle::sys {
 
@@ -36,8 +37,7 @@ usec_t bus_timeout() {
 
 DeployEnv default_env() {
     DeployEnv env;
-    const char* base = std::getenv("HUDDLE_STATE_DIR");
-    env.state_dir = base && *base ? base : "/var/lib/huddle";
+    env.state_dir = state_dir();
     env.credentials_dir = "/etc/huddle/credentials";
     env.open_repository = [](const std::string& path, bool create) -> Result<std::unique_ptr<Repository>> {
         auto r = create ? GitRepo::open_or_init(path) : GitRepo::open(path);

@@ -14,10 +14,12 @@
 
 namespace huddle::sys {
 
-std::string app_dir(const std::string& app) {
+std::string state_dir() {
     const char* base = std::getenv("HUDDLE_STATE_DIR");
-    return std::string(base && *base ? base : "/var/lib/huddle") + "/" + app;
+    return base && *base ? base : "/var/lib/huddle";
 }
+
+std::string app_dir(const std::string& app) { return state_dir() + "/" + app; }
 
 static std::string parent_of(const std::string& p) {
     size_t s = p.rfind('/');

@@ -11,7 +11,8 @@
 
 namespace huddle::sys {
 
-std::string app_dir(const std::string& app);  // /var/lib/huddle/APP (HUDDLE_STATE_DIR overrides the base)
+std::string state_dir();                     // /var/lib/huddle, or HUDDLE_STATE_DIR
+std::string app_dir(const std::string& app);  // state_dir()/APP
 
 // On failure the temporary is removed and PATH is as it was.
 Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode);

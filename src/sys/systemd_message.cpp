@@ -1,18 +1,13 @@
 #include "systemd_message.hpp"
 
+#include "core/overloaded.hpp"
+
 #include <cstring>
 #include <type_traits>
 #include <variant>
 
 namespace huddle::sys::bus {
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 int append_commands(sd_bus_message* m, const std::vector<ExecCommand>& v) {
     int r = sd_bus_message_open_container(m, 'a', "(sasb)");
