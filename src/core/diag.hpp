@@ -42,6 +42,13 @@ private:
 
 const char* severity_name(Severity s);
 
+// 1-based line and column of a byte offset into TEXT; columns count
+// characters, not UTF-8 continuation bytes.
+Loc loc_of_offset(const std::string& text, size_t offset, const std::string& file);
+// Moves LOC, the position of byte offset FROM, on to byte offset TO (at most
+// the end of TEXT); TO is not before FROM.
+void advance_loc(Loc& loc, const std::string& text, size_t from, size_t to);
+
 // "FILE:LINE:COL: error: [section] key: message", the format compilers use,
 // so editors and CI annotate it.
 std::string format_diagnostic(const Diagnostic& d);
