@@ -5,16 +5,10 @@
 #include <map>
 
 #include "cmdline.hpp"
+#include "overloaded.hpp"
 
 namespace huddle {
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 std::string esc_specifiers(const std::string& s) {
     std::string out;
