@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <CLI/CLI.hpp>
 #include <sched.h>
 
 #include <cstdlib>

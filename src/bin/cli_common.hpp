@@ -1,7 +1,8 @@
-// What the binaries share: printing diagnostics, the plan context, exit codes.
+// What the binaries share: printing diagnostics, the plan context, exit codes,
+// the options more than one of them takes. CLI11 stays out of this header
+// (it is the most expensive one to compile); the functions that take a
+// CLI::App are defined in cli_common.cpp.
 #pragma once
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -12,6 +13,10 @@
 #include "core/pollbudget.hpp"
 #include "sys/apps.hpp"
 #include "sys/log.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace huddle::cli {
 

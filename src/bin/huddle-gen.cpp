@@ -19,8 +19,13 @@ namespace {
 
 constexpr usec_t kStartWait = 30 * kUsecPerSec;
 
-const std::vector<std::string> kPatterns = {"huddle@*.service", "huddle-fetch@*.service", "huddle-fetch@*.timer", "huddle-watchdog@*.service",
-                                            "huddle-watchdog@*.timer"};
+// Every unit name huddle makes (unitname.hpp), as a pattern for systemd.
+std::string pattern(std::string_view prefix, std::string_view suffix) {
+    return std::string(prefix) + "*" + std::string(suffix);
+}
+const std::vector<std::string> kPatterns = {pattern(kAppUnitPrefix, kServiceSuffix),      pattern(kFetchUnitPrefix, kServiceSuffix),
+                                            pattern(kFetchUnitPrefix, kTimerSuffix),       pattern(kWatchdogUnitPrefix, kServiceSuffix),
+                                            pattern(kWatchdogUnitPrefix, kTimerSuffix)};
 
 // What the config directories hold, cheaply: names, sizes, mtimes, inodes. A
 // change during a reconcile makes huddle-gen run again before exiting, since

@@ -29,6 +29,23 @@ const char* severity_name(Severity s) {
     return "error";
 }
 
+void advance_loc(Loc& loc, const std::string& text, size_t from, size_t to) {
+    for (size_t i = from; i < to && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            loc.line++;
+            loc.col = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            loc.col++;  // count characters, not UTF-8 continuation bytes
+        }
+    }
+}
+
+Loc loc_of_offset(const std::string& text, size_t offset, const std::string& file) {
+    Loc loc{file, 1, 1};
+    advance_loc(loc, text, 0, offset);
+    return loc;
+}
+
 namespace {
 // Keys, values and file names quoted in a diagnostic come from the file: a
 // line break or NUL in them must not cut the line short or start a new one.

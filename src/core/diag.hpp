@@ -17,7 +17,7 @@ enum class Severity { error, warning, notice };
 struct Diagnostic {
     Severity severity = Severity::error;
     Loc loc;
-    std::string key;  // "section.key" as the user wrote it, or empty
+    std::string key;  // the label: "[section] key" (or "[section]") as the user wrote it, or empty
     std::string message;
 };
 
@@ -42,8 +42,16 @@ private:
 
 const char* severity_name(Severity s);
 
-// "FILE:LINE:COL: error: [section] key: message", the format compilers use,
-// so editors and CI annotate it.
+// 1-based line and column of a byte offset into TEXT; columns count
+// characters, not UTF-8 continuation bytes.
+Loc loc_of_offset(const std::string& text, size_t offset, const std::string& file);
+// Moves LOC, the position of byte offset FROM, on to byte offset TO (at most
+// the end of TEXT); TO is not before FROM.
+void advance_loc(Loc& loc, const std::string& text, size_t from, size_t to);
+
+// "FILE:LINE:COL: SEVERITY: LABEL: message" (severity error, warning or
+// notice; no :LINE or :COL when unknown, no "LABEL: " when empty), the format
+// compilers use, so editors and CI annotate it; control characters escaped.
 std::string format_diagnostic(const Diagnostic& d);
 
 }  // namespace huddle

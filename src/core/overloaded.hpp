@@ -1,4 +1,5 @@
-// std::visit over a variant with one lambda per alternative.
+// std::visit over a variant with one lambda per alternative:
+// std::visit(overloaded{[](const std::string& s) {...}, [](bool b) {...}}, v).
 #pragma once
 
 namespace huddle {

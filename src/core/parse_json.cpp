@@ -210,14 +210,7 @@ private:
             memo_off_ = 0;
             memo_ = {file_, 1, 1};
         }
-        for (size_t i = memo_off_; i < offset && i < text_.size(); ++i) {
-            if (text_[i] == '\n') {
-                memo_.line++;
-                memo_.col = 1;
-            } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
-                memo_.col++;
-            }
-        }
+        advance_loc(memo_, text_, memo_off_, offset);
         memo_off_ = std::min(offset, text_.size());
         return memo_;
     }

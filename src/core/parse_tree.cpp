@@ -2,19 +2,6 @@
 
 namespace huddle {
 
-Loc loc_of_offset(const std::string& text, size_t offset, const std::string& file) {
-    Loc loc{file, 1, 1};
-    for (size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            loc.line++;
-            loc.col = 1;
-        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-            loc.col++;  // count characters, not UTF-8 continuation bytes
-        }
-    }
-    return loc;
-}
-
 RawDoc doc_from_tree(RawValue&& root, const std::string& file, Diagnostics& diags) {
     RawDoc doc;
     for (auto& [name, value] : root.table) {

@@ -9,7 +9,4 @@ constexpr int kMaxNesting = 8;  // sections hold at most a table of lists
 
 RawDoc doc_from_tree(RawValue&& root, const std::string& file, Diagnostics& diags);
 
-// 1-based line and column of a byte offset.
-Loc loc_of_offset(const std::string& text, size_t offset, const std::string& file);
-
 }  // namespace huddle

@@ -1,5 +1,7 @@
 #include "plan.hpp"
 
+#include "fnv.hpp"
+#include "overloaded.hpp"
 #include "pollbudget.hpp"
 #include "unitname.hpp"
 
@@ -7,11 +9,20 @@
 
 namespace huddle {
 
-std::string app_unit_name(const std::string& app) { return "huddle@" + unit_name_escape(app) + ".service"; }
-std::string timer_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".timer"; }
-std::string fetch_unit_name(const std::string& app) { return "huddle-fetch@" + unit_name_escape(app) + ".service"; }
-std::string watchdog_timer_unit_name(const std::string& app) { return "huddle-watchdog@" + unit_name_escape(app) + ".timer"; }
-std::string watchdog_unit_name(const std::string& app) { return "huddle-watchdog@" + unit_name_escape(app) + ".service"; }
+namespace {
+std::string unit_name(std::string_view prefix, const std::string& app, std::string_view suffix) {
+    std::string out(prefix);
+    out += unit_name_escape(app);
+    out += suffix;
+    return out;
+}
+}  // namespace
+
+std::string app_unit_name(const std::string& app) { return unit_name(kAppUnitPrefix, app, kServiceSuffix); }
+std::string timer_unit_name(const std::string& app) { return unit_name(kFetchUnitPrefix, app, kTimerSuffix); }
+std::string fetch_unit_name(const std::string& app) { return unit_name(kFetchUnitPrefix, app, kServiceSuffix); }
+std::string watchdog_timer_unit_name(const std::string& app) { return unit_name(kWatchdogUnitPrefix, app, kTimerSuffix); }
+std::string watchdog_unit_name(const std::string& app) { return unit_name(kWatchdogUnitPrefix, app, kServiceSuffix); }
 
 const char* role_name(UnitRole r) {
     switch (r) {
@@ -25,12 +36,9 @@ const char* role_name(UnitRole r) {
 }
 
 usec_t first_poll_delay(const std::string& machine_id, const std::string& app, usec_t minimum, usec_t poll_floor) {
-    // FNV-1a: stable across runs and builds, unlike std::hash.
-    uint64_t h = 1469598103934665603ULL;
-    for (unsigned char ch : machine_id + "/" + app) {
-        h ^= ch;
-        h *= 1099511628211ULL;
-    }
+    Fnv1a fnv;
+    fnv.add(machine_id + "/" + app);
+    uint64_t h = fnv.value();
     usec_t window = std::max(std::min<usec_t>(minimum, 60 * kUsecPerSec), poll_floor);
     return kUsecPerSec + (h % (window / kUsecPerSec + 1)) * kUsecPerSec;
 }
@@ -99,139 +107,152 @@ Property exec(const char* n, std::vector<std::string> argv) {
     return {n, "a(sasb)", std::vector<ExecCommand>{{path, std::move(argv), false}}};
 }
 
-}  // namespace
-
 // The first systemd known to write an argument holding ';' to a transient
 // unit file so that it reads back the same (257, Debian 13). 253 to 256 are
 // not tested; they get 252's way.
 constexpr int kSystemdKeepsSemicolons = 257;
 
+// The app's ExecStart. systemd 252 writes an argument holding ';' to the
+// transient unit file as "...\;...", and after a daemon-reload reads it back
+// with the backslash: `sh -c 'a; b'` would run `a\; b`. There such arguments
+// go through the environment, which survives the round trip; systemd puts
+// "${NAME}" back as exactly one argument. systemd 257 keeps ';' but writes
+// "${NAME}" as "$${NAME}", a literal after the reload, so there the argument
+// is passed as it is. `passed`: the NAME=VALUE assignments that carry them.
+Property app_exec_start(const ApplicationConfig& a, int systemd_version, std::vector<std::string>& passed) {
+    Property start = exec("ExecStart", a.start);
+    std::vector<std::string>& argv = std::get<std::vector<ExecCommand>>(start.value)[0].argv;
+    const bool via_environment = systemd_version < kSystemdKeepsSemicolons;
+    for (size_t i = 1; via_environment && i < argv.size(); ++i)
+        if (a.start[i] != ";" && a.start[i].find(';') != std::string::npos) {
+            std::string name = "HUDDLE_ARGV_" + std::to_string(i);
+            passed.push_back(name + "=" + a.start[i]);  // literal: the environment is not $-expanded
+            argv[i] = "${" + name + "}";
+        }
+    return start;
+}
+
+UnitPlan app_unit(const AppConfig& c, const ApplicationConfig& a, const PlanContext& ctx) {
+    const std::string data_dir = "/var/lib/huddle/" + c.name + "/data";
+    UnitPlan u{app_unit_name(c.name), UnitRole::app, {}};
+    auto& pr = u.properties;
+    pr.push_back(s("Description", "huddle app " + c.name));
+    // Not started before the first release is live; the fetch service
+    // starts it after the first deploy.
+    pr.push_back({"Conditions", "a(sbbs)", std::vector<Condition>{{"ConditionPathExists", false, false, c.repo.local_path}}});
+    pr.push_back(s("Slice", "huddle.slice"));
+    pr.push_back(s("Type", a.type));
+    std::vector<std::string> passed;
+    pr.push_back(app_exec_start(a, ctx.systemd_version, passed));
+    pr.push_back(s("WorkingDirectory", a.working_directory));
+    pr.push_back(s("User", a.user));
+    if (!a.group.empty()) pr.push_back(s("Group", a.group));
+    std::vector<std::string> env = {"HUDDLE_APP=" + c.name, "HUDDLE_DATA=" + data_dir};
+    env.insert(env.end(), passed.begin(), passed.end());
+    for (const auto& [k, v] : a.environment) env.push_back(k + "=" + v);
+    pr.push_back(as("Environment", env));
+    // release.env carries HUDDLE_COMMIT and HUDDLE_RELEASE, rewritten at
+    // each deploy; missing before the first one, hence ignore-missing.
+    std::vector<std::pair<std::string, bool>> files = {{"/var/lib/huddle/" + c.name + "/release.env", true}};
+    if (!a.environment_file.empty()) files.emplace_back(a.environment_file, false);
+    pr.push_back({"EnvironmentFiles", "a(sb)", files});
+    pr.push_back(as("StateDirectory", {"huddle/" + c.name + "/data"}));
+    pr.push_back(s("Restart", a.restart));
+    if (a.stop_timeout) pr.push_back(t("TimeoutStopUSec", *a.stop_timeout));
+    return u;
+}
+
+UnitPlan poll_timer_unit(const AppConfig& c, const PlanContext& ctx) {
+    UnitPlan u{timer_unit_name(c.name), UnitRole::timer, {}};
+    auto& pr = u.properties;
+    bool slowed = mean_poll_period(c.timing) < ctx.poll_floor;
+    TimingConfig timing = slowed_timing(c.timing, ctx.poll_floor);
+    usec_t min = timing.minimum;
+    usec_t spread = timing.maximum ? *timing.maximum - min : 0;
+    std::string description = "huddle poll timer for " + c.name;
+    if (slowed)  // `systemctl status` says why the timer is not what the config says
+        description += fmt::format(" (slowed by the poll budget from {}{})", format_timespan(c.timing.minimum),
+                                   c.timing.maximum ? "-" + format_timespan(*c.timing.maximum) : "");
+    pr.push_back(s("Description", description));
+    pr.push_back({"TimersMonotonic", "a(st)",
+                  std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", first_poll_delay(ctx.machine_id, c.name, min, slowed ? ctx.poll_floor : 0)},
+                                                               {"OnUnitActiveSec", min}}});
+    pr.push_back(t("RandomizedDelayUSec", spread));
+    // systemd's default AccuracySec=1min would bunch the fleet's polls
+    // into the same minute again.
+    pr.push_back(t("AccuracyUSec", kUsecPerSec));
+    return u;
+}
+
+// huddle-fetch's command line: the config directories when they are not
+// the search path, --watchdog for the watchdog's check, the app.
+std::vector<std::string> fetch_argv(const AppConfig& c, const PlanContext& ctx, bool watchdog) {
+    std::vector<std::string> argv = {ctx.fetch_binary};
+    for (const auto& d : ctx.config_dirs) {
+        argv.push_back("-c");
+        argv.push_back(d);
+    }
+    if (watchdog) argv.push_back("--watchdog");
+    argv.push_back(c.name);
+    return argv;
+}
+
+UnitPlan fetch_unit(const AppConfig& c, const PlanContext& ctx) {
+    UnitPlan u{fetch_unit_name(c.name), UnitRole::fetch, {}};
+    auto& pr = u.properties;
+    pr.push_back(s("Description", "huddle poll and deploy for " + c.name));
+    std::vector<std::string> wants = {"network-online.target"};
+    std::vector<std::string> after = {"network-online.target"};
+    // Also a reference that keeps the app unit loaded while it is
+    // stopped, so `systemctl start` on it keeps working.
+    if (c.app) after.push_back(app_unit_name(c.name));
+    pr.push_back(as("Wants", wants));
+    pr.push_back(as("After", after));
+    pr.push_back(s("Type", "oneshot"));
+    pr.push_back(exec("ExecStart", fetch_argv(c, ctx, false)));
+    pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
+    // Polls and `huddlectl deploy` may start it often; a start limit
+    // would silently stop deploys.
+    pr.push_back(t("StartLimitIntervalUSec", 0));
+    sandbox(pr, c, true);
+    return u;
+}
+
+// Huddle's watchdog: the same check that gates deploys, every period while
+// the app runs; a failure restarts the app.
+UnitPlan watchdog_timer_unit(const AppConfig& c, const WatchdogConfig& w) {
+    UnitPlan timer{watchdog_timer_unit_name(c.name), UnitRole::watchdog_timer, {}};
+    timer.properties.push_back(s("Description", "huddle watchdog timer for " + c.name));
+    timer.properties.push_back({"TimersMonotonic", "a(st)",
+                                std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", w.period}, {"OnUnitActiveSec", w.period}}});
+    timer.properties.push_back(t("AccuracyUSec", kUsecPerSec));
+    return timer;
+}
+
+UnitPlan watchdog_unit(const AppConfig& c, const PlanContext& ctx) {
+    UnitPlan svc{watchdog_unit_name(c.name), UnitRole::watchdog, {}};
+    svc.properties.push_back(s("Description", "huddle watchdog check for " + c.name));
+    svc.properties.push_back(as("After", {app_unit_name(c.name)}));
+    svc.properties.push_back(s("Type", "oneshot"));
+    svc.properties.push_back(exec("ExecStart", fetch_argv(c, ctx, true)));
+    svc.properties.push_back(t("TimeoutStartUSec", 5 * 60 * kUsecPerSec));
+    svc.properties.push_back(t("StartLimitIntervalUSec", 0));
+    sandbox(svc.properties, c, false);
+    return svc;
+}
+
+}  // namespace
+
 AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
     AppPlan p;
     p.app = c.name;
     p.file = c.file;
-    const std::string data_dir = "/var/lib/huddle/" + c.name + "/data";
-
-    if (c.app) {
-        const ApplicationConfig& a = *c.app;
-        UnitPlan u{app_unit_name(c.name), UnitRole::app, {}};
-        auto& pr = u.properties;
-        pr.push_back(s("Description", "huddle app " + c.name));
-        // Not started before the first release is live; the fetch service
-        // starts it after the first deploy.
-        pr.push_back({"Conditions", "a(sbbs)", std::vector<Condition>{{"ConditionPathExists", false, false, c.repo.local_path}}});
-        pr.push_back(s("Slice", "huddle.slice"));
-        pr.push_back(s("Type", a.type));
-        // systemd 252 writes an argument holding ';' to the transient unit
-        // file as "...\;...", and after a daemon-reload reads it back with
-        // the backslash: `sh -c 'a; b'` would run `a\; b`. There such
-        // arguments go through the environment, which survives the round
-        // trip; systemd puts "${NAME}" back as exactly one argument. systemd
-        // 257 keeps ';' but writes "${NAME}" as "$${NAME}", a literal after
-        // the reload, so there the argument is passed as it is.
-        Property start = exec("ExecStart", a.start);
-        std::vector<std::string>& argv = std::get<std::vector<ExecCommand>>(start.value)[0].argv, passed;
-        const bool via_environment = ctx.systemd_version < kSystemdKeepsSemicolons;
-        for (size_t i = 1; via_environment && i < argv.size(); ++i)
-            if (a.start[i] != ";" && a.start[i].find(';') != std::string::npos) {
-                std::string name = "HUDDLE_ARGV_" + std::to_string(i);
-                passed.push_back(name + "=" + a.start[i]);  // literal: the environment is not $-expanded
-                argv[i] = "${" + name + "}";
-            }
-        pr.push_back(std::move(start));
-        pr.push_back(s("WorkingDirectory", a.working_directory));
-        pr.push_back(s("User", a.user));
-        if (!a.group.empty()) pr.push_back(s("Group", a.group));
-        std::vector<std::string> env = {"HUDDLE_APP=" + c.name, "HUDDLE_DATA=" + data_dir};
-        env.insert(env.end(), passed.begin(), passed.end());
-        for (const auto& [k, v] : a.environment) env.push_back(k + "=" + v);
-        pr.push_back(as("Environment", env));
-        // release.env carries HUDDLE_COMMIT and HUDDLE_RELEASE, rewritten at
-        // each deploy; missing before the first one, hence ignore-missing.
-        std::vector<std::pair<std::string, bool>> files = {{"/var/lib/huddle/" + c.name + "/release.env", true}};
-        if (!a.environment_file.empty()) files.emplace_back(a.environment_file, false);
-        pr.push_back({"EnvironmentFiles", "a(sb)", files});
-        pr.push_back(as("StateDirectory", {"huddle/" + c.name + "/data"}));
-        pr.push_back(s("Restart", a.restart));
-        if (a.stop_timeout) pr.push_back(t("TimeoutStopUSec", *a.stop_timeout));
-        p.units.push_back(std::move(u));
-    }
-
-    {
-        UnitPlan u{timer_unit_name(c.name), UnitRole::timer, {}};
-        auto& pr = u.properties;
-        bool slowed = mean_poll_period(c.timing) < ctx.poll_floor;
-        TimingConfig timing = slowed_timing(c.timing, ctx.poll_floor);
-        usec_t min = timing.minimum;
-        usec_t spread = timing.maximum ? *timing.maximum - min : 0;
-        std::string description = "huddle poll timer for " + c.name;
-        if (slowed)  // `systemctl status` says why the timer is not what the config says
-            description += fmt::format(" (slowed by the poll budget from {}{})", format_timespan(c.timing.minimum),
-                                       c.timing.maximum ? "-" + format_timespan(*c.timing.maximum) : "");
-        pr.push_back(s("Description", description));
-        pr.push_back({"TimersMonotonic", "a(st)",
-                      std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", first_poll_delay(ctx.machine_id, c.name, min, slowed ? ctx.poll_floor : 0)},
-                                                                   {"OnUnitActiveSec", min}}});
-        pr.push_back(t("RandomizedDelayUSec", spread));
-        // systemd's default AccuracySec=1min would bunch the fleet's polls
-        // into the same minute again.
-        pr.push_back(t("AccuracyUSec", kUsecPerSec));
-        p.units.push_back(std::move(u));
-    }
-
-    {
-        UnitPlan u{fetch_unit_name(c.name), UnitRole::fetch, {}};
-        auto& pr = u.properties;
-        pr.push_back(s("Description", "huddle poll and deploy for " + c.name));
-        std::vector<std::string> wants = {"network-online.target"};
-        std::vector<std::string> after = {"network-online.target"};
-        // Also a reference that keeps the app unit loaded while it is
-        // stopped, so `systemctl start` on it keeps working.
-        if (c.app) after.push_back(app_unit_name(c.name));
-        pr.push_back(as("Wants", wants));
-        pr.push_back(as("After", after));
-        pr.push_back(s("Type", "oneshot"));
-        std::vector<std::string> argv = {ctx.fetch_binary};
-        for (const auto& d : ctx.config_dirs) {
-            argv.push_back("-c");
-            argv.push_back(d);
-        }
-        argv.push_back(c.name);
-        pr.push_back(exec("ExecStart", argv));
-        pr.push_back(t("TimeoutStartUSec", fetch_timeout(c)));
-        // Polls and `huddlectl deploy` may start it often; a start limit
-        // would silently stop deploys.
-        pr.push_back(t("StartLimitIntervalUSec", 0));
-        sandbox(pr, c, true);
-        p.units.push_back(std::move(u));
-    }
-
+    if (c.app) p.units.push_back(app_unit(c, *c.app, ctx));
+    p.units.push_back(poll_timer_unit(c, ctx));
+    p.units.push_back(fetch_unit(c, ctx));
     if (c.watchdog && c.app) {
-        // Huddle's watchdog: the same check that gates deploys, every period
-        // while the app runs; a failure restarts the app.
-        UnitPlan timer{watchdog_timer_unit_name(c.name), UnitRole::watchdog_timer, {}};
-        timer.properties.push_back(s("Description", "huddle watchdog timer for " + c.name));
-        timer.properties.push_back({"TimersMonotonic", "a(st)",
-                                    std::vector<std::pair<std::string, uint64_t>>{{"OnActiveSec", c.watchdog->period},
-                                                                                 {"OnUnitActiveSec", c.watchdog->period}}});
-        timer.properties.push_back(t("AccuracyUSec", kUsecPerSec));
-        p.units.push_back(std::move(timer));
-        UnitPlan svc{watchdog_unit_name(c.name), UnitRole::watchdog, {}};
-        svc.properties.push_back(s("Description", "huddle watchdog check for " + c.name));
-        svc.properties.push_back(as("After", {app_unit_name(c.name)}));
-        svc.properties.push_back(s("Type", "oneshot"));
-        std::vector<std::string> argv = {ctx.fetch_binary};
-        for (const auto& d : ctx.config_dirs) {
-            argv.push_back("-c");
-            argv.push_back(d);
-        }
-        argv.push_back("--watchdog");
-        argv.push_back(c.name);
-        svc.properties.push_back(exec("ExecStart", argv));
-        svc.properties.push_back(t("TimeoutStartUSec", 5 * 60 * kUsecPerSec));
-        svc.properties.push_back(t("StartLimitIntervalUSec", 0));
-        sandbox(svc.properties, c, false);
-        p.units.push_back(std::move(svc));
+        p.units.push_back(watchdog_timer_unit(c, *c.watchdog));
+        p.units.push_back(watchdog_unit(c, ctx));
     }
     for (auto& u : p.units) stamp_fingerprint(u);
     return p;
@@ -239,62 +260,63 @@ AppPlan plan_app(const AppConfig& c, const PlanContext& ctx) {
 
 std::string unit_fingerprint(const UnitPlan& u) {
     // FNV-1a over a canonical walk of the properties: no allocation, since
-    // huddle-gen fingerprints every unit of every app on every run.
-    uint64_t h = 1469598103934665603ULL;
-    auto bytes = [&h](const void* p, size_t n) {
-        for (size_t i = 0; i < n; ++i) {
-            h ^= static_cast<const unsigned char*>(p)[i];
-            h *= 1099511628211ULL;
-        }
-    };
+    // huddle-gen fingerprints every unit of every app on every run. Each
+    // string is hashed after its length, each list after its size.
+    Fnv1a h;
     auto str = [&](const std::string& s) {
         uint64_t n = s.size();
-        bytes(&n, sizeof n);
-        bytes(s.data(), s.size());
+        h.add(&n, sizeof n);
+        h.add(s);
     };
-    auto num = [&](uint64_t v) { bytes(&v, sizeof v); };
+    auto num = [&](uint64_t v) { h.add(&v, sizeof v); };
+    auto strings = [&](const std::vector<std::string>& v) {
+        num(v.size());
+        for (const auto& item : v) str(item);
+    };
+    auto pairs = [&](const auto& v) {  // a(sb), a(st)
+        num(v.size());
+        for (const auto& [first, second] : v) {
+            str(first);
+            num(static_cast<uint64_t>(second));
+        }
+    };
     str(u.name);
     for (const auto& p : u.properties) {
         if (p.name == "Description") continue;
         str(p.name);
         str(p.signature);
-        std::visit(
-            [&](const auto& v) {
-                using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, std::string>) {
-                    str(v);
-                } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, uint64_t>) {
-                    num(static_cast<uint64_t>(v));
-                } else if constexpr (std::is_same_v<T, NameList>) {
-                    num(v.allow);
-                    num(v.names.size());
-                    for (const auto& n : v.names) str(n);
-                } else {
-                    num(v.size());
-                    for (const auto& item : v) {
-                        using I = std::decay_t<decltype(item)>;
-                        if constexpr (std::is_same_v<I, std::string>) {
-                            str(item);
-                        } else if constexpr (std::is_same_v<I, ExecCommand>) {
-                            str(item.path);
-                            num(item.argv.size());
-                            for (const auto& a : item.argv) str(a);
-                            num(item.ignore_failure);
-                        } else if constexpr (std::is_same_v<I, Condition>) {
-                            str(item.type);
-                            num(item.trigger);
-                            num(item.negate);
-                            str(item.parameter);
-                        } else {
-                            str(item.first);
-                            num(static_cast<uint64_t>(item.second));
-                        }
-                    }
-                }
-            },
-            p.value);
+        std::visit(overloaded{
+                       [&](const std::string& v) { str(v); },
+                       [&](bool v) { num(static_cast<uint64_t>(v)); },
+                       [&](uint64_t v) { num(v); },
+                       [&](const NameList& v) {
+                           num(v.allow);
+                           strings(v.names);
+                       },
+                       [&](const std::vector<std::string>& v) { strings(v); },
+                       [&](const std::vector<ExecCommand>& v) {
+                           num(v.size());
+                           for (const auto& item : v) {
+                               str(item.path);
+                               strings(item.argv);
+                               num(item.ignore_failure);
+                           }
+                       },
+                       [&](const std::vector<Condition>& v) {
+                           num(v.size());
+                           for (const auto& item : v) {
+                               str(item.type);
+                               num(item.trigger);
+                               num(item.negate);
+                               str(item.parameter);
+                           }
+                       },
+                       [&](const std::vector<std::pair<std::string, bool>>& v) { pairs(v); },
+                       [&](const std::vector<std::pair<std::string, uint64_t>>& v) { pairs(v); },
+                   },
+                   p.value);
     }
-    return fmt::format("{:016x}", h);
+    return fmt::format("{:016x}", h.value());
 }
 
 void stamp_fingerprint(UnitPlan& u) {

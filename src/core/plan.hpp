@@ -60,7 +60,7 @@ struct UnitPlan {
 struct AppPlan {
     std::string app;
     std::string file;
-    std::vector<UnitPlan> units;  // app service (if any), timer, fetch service
+    std::vector<UnitPlan> units;  // app service (with [application]), poll timer, fetch service, watchdog timer and service (with [watchdog] and [application])
 };
 
 // Facts about the machine the plan is for. Kept out of the config so the
