@@ -129,48 +129,39 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
         spdlog::error("{} {}: {}", o.operation, o.unit, o.status.error().message);
     };
 
-    if (!rec.stop.empty()) {
-        for (const auto& u : rec.stop) systemd->queue_stop(u);
-        for (const auto& o : systemd->run(5 * 60 * kUsecPerSec))
-            if (!o.ok()) report_failure(o);
-        // A failed unit stays loaded until its failure is reset.
-        for (const auto& u : rec.stop) systemd->queue_reset_failed(u);
-        systemd->run(30 * kUsecPerSec);
-        for (const auto& u : systemd->wait_unloaded(rec.stop, 30 * kUsecPerSec)) {
-            failures = true;
-            spdlog::error("{} is still loaded after being stopped; it will be retried at the next run", u);
-        }
-        for (const auto& u : rec.stop) {
-            const UnitAction* a = action_of[u];
-            if (a->action != Action::remove) continue;
-            counts.removed++;
-            sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", sys::msgid::kUnitRemoved}});
-            spdlog::info("removed {}", u);
-        }
+    auto removal = systemd->remove_units(rec.stop);
+    for (const auto& o : removal.stops)
+        if (!o.ok()) report_failure(o);
+    for (const auto& u : removal.still_loaded) {
+        failures = true;
+        spdlog::error("{} is still loaded after being stopped; it will be retried at the next run", u);
     }
-    if (!rec.start.empty()) {
-        for (const auto& c : rec.start) systemd->queue_start_transient(c);
-        // huddle-gen runs during boot: an app that is slow to start must not
-        // hold the boot up for its whole start timeout. Jobs still running
-        // after this are left to systemd (systemctl status shows them).
-        for (const auto& o : systemd->run(kStartWait)) {
-            if (o.pending()) {
-                const UnitAction* a = action_of[o.unit];
-                sys::ScopedLogFields f({{"HUDDLE_APP", a->app}});
-                spdlog::info("{} is still starting after {}; not waiting for it", o.unit, format_timespan(kStartWait));
-                (a->action == Action::replace ? counts.replaced : counts.created)++;
-                continue;
-            }
-            if (!o.ok()) {
-                report_failure(o);
-                continue;
-            }
-            const UnitAction* a = action_of[o.unit];
-            bool replaced = a->action == Action::replace;
+    for (const auto& u : rec.stop) {
+        const UnitAction* a = action_of[u];
+        if (a->action != Action::remove) continue;
+        counts.removed++;
+        sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", sys::msgid::kUnitRemoved}});
+        spdlog::info("removed {}", u);
+    }
+    // huddle-gen runs during boot: an app that is slow to start must not
+    // hold the boot up for its whole start timeout. Jobs still running
+    // after this are left to systemd (systemctl status shows them).
+    for (const auto& o : systemd->start_transients(rec.start, kStartWait)) {
+        const UnitAction* a = action_of[o.unit];
+        bool replaced = a->action == Action::replace;
+        if (o.pending()) {
+            sys::ScopedLogFields f({{"HUDDLE_APP", a->app}});
+            spdlog::info("{} is still starting after {}; not waiting for it", o.unit, format_timespan(kStartWait));
             (replaced ? counts.replaced : counts.created)++;
-            sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", replaced ? sys::msgid::kUnitReplaced : sys::msgid::kUnitCreated}});
-            spdlog::info("{} {}", replaced ? "replaced" : "created", o.unit);
+            continue;
         }
+        if (!o.ok()) {
+            report_failure(o);
+            continue;
+        }
+        (replaced ? counts.replaced : counts.created)++;
+        sys::ScopedLogFields f({{"HUDDLE_APP", a->app}, {"MESSAGE_ID", replaced ? sys::msgid::kUnitReplaced : sys::msgid::kUnitCreated}});
+        spdlog::info("{} {}", replaced ? "replaced" : "created", o.unit);
     }
     return failures ? cli::kSystemError : cli::kOk;
 }

@@ -86,6 +86,21 @@ public:
     // inactive transient units). Returns those still loaded at the timeout.
     std::vector<std::string> wait_unloaded(const std::vector<std::string>& units, usec_t timeout);
 
+    // Stop the units, reset their failure (a failed unit stays loaded until
+    // then) and wait until systemd has unloaded them: the whole sequence a
+    // unit that goes away or is replaced needs. Outcomes of the stops, and
+    // the units still loaded at the end.
+    struct Removal {
+        std::vector<JobOutcome> stops;
+        std::vector<std::string> still_loaded;
+    };
+    static constexpr usec_t kStopWait = 5 * 60 * kUsecPerSec;
+    static constexpr usec_t kUnloadWait = 30 * kUsecPerSec;
+    Removal remove_units(const std::vector<std::string>& units);
+    // Start transient units in one batch and wait for their jobs at most
+    // `timeout` (the jobs still running then come back "pending").
+    std::vector<JobOutcome> start_transients(const std::vector<StartCall>& calls, usec_t timeout);
+
     // The unit's D-Bus object path; -ENOENT when it is not loaded.
     Result<std::string> unit_object(const std::string& unit);
     // A numeric property ('t' uint64, 'i' int32 widened); -ENOENT when not loaded.

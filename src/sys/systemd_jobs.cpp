@@ -220,4 +220,23 @@ Status Systemd::reset_failed(const std::string& unit) {
     return wait_one(call_timeout_);
 }
 
+Systemd::Removal Systemd::remove_units(const std::vector<std::string>& units) {
+    Removal r;
+    if (units.empty()) return r;
+    for (const auto& u : units) queue_stop(u);
+    r.stops = run(kStopWait);
+    // Whether a unit failed or not, resetting it is what lets systemd
+    // collect it; a reset of a unit that is not failed is a no-op.
+    for (const auto& u : units) queue_reset_failed(u);
+    run(kUnloadWait);
+    r.still_loaded = wait_unloaded(units, kUnloadWait);
+    return r;
+}
+
+std::vector<JobOutcome> Systemd::start_transients(const std::vector<StartCall>& calls, usec_t timeout) {
+    if (calls.empty()) return {};
+    for (const auto& c : calls) queue_start_transient(c);
+    return run(timeout);
+}
+
 }  // namespace huddle::sys
