@@ -6,6 +6,7 @@
 #include <cctype>
 #include <iterator>
 
+#include "core/url.hpp"
 #include "config_internal.hpp"
 
 namespace huddle::config_detail {
@@ -51,20 +52,18 @@ std::string remote_path_problem(const std::string& u) {
     static const char* const schemes[] = {"https", "http", "ssh", "git", "file", "git+ssh", "ssh+git"};
     if (u.empty()) return "must not be empty; write the git URL";
     if (u.find_first_of(" \t") != std::string::npos) return "must not contain spaces; percent-encode them as %20";
-    size_t sep = u.find("://");
     size_t slash = u.find('/');
-    if (sep != std::string::npos && sep < slash) {
-        std::string scheme = u.substr(0, sep);
-        std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (auto url = split_url(u)) {
+        const std::string& scheme = url->scheme;
         if (std::find(std::begin(schemes), std::end(schemes), scheme) == std::end(schemes))
-            return "'" + u.substr(0, sep) + "://' is not a transport huddle speaks; use https://, http://, ssh://, git:// or file://";
-        size_t host = sep + 3, path = u.find('/', host);
-        std::string authority = u.substr(host, path == std::string::npos ? std::string::npos : path - host);
-        size_t at = authority.rfind('@');
-        std::string userinfo = at == std::string::npos ? "" : authority.substr(0, at);
-        std::string hostname = at == std::string::npos ? authority : authority.substr(at + 1);
+            return "'" + u.substr(0, url->scheme_length) + "://' is not a transport huddle speaks; use https://, http://, ssh://, git:// or file://";
+        const std::string& authority = url->authority;
+        const std::string& userinfo = url->userinfo;
+        bool has_userinfo = url->has_userinfo;
+        // The host as written, port included, as the message shows it.
+        std::string hostname = has_userinfo ? authority.substr(userinfo.size() + 1) : authority;
         // A user, password or token would end up in unit properties and logs.
-        if ((scheme == "https" || scheme == "http") && at != std::string::npos)
+        if ((scheme == "https" || scheme == "http") && has_userinfo)
             return "must not hold a user name, password or token; put the secret in /etc/huddle/credentials/NAME and set credential = NAME";
         if (userinfo.find(':') != std::string::npos)
             return "must not hold a password; put the key in /etc/huddle/credentials/NAME and set credential = NAME";
@@ -72,7 +71,7 @@ std::string remote_path_problem(const std::string& u) {
             return "must not hold a query string (a token in it would be logged); put the secret in /etc/huddle/credentials/NAME and set credential = NAME";
         if (scheme == "file") {
             if (!authority.empty() && authority != "localhost") return "a file:// URL names a local path, three slashes in all: file:///srv/git/app.git";
-            if (path != std::string::npos && has_dot_dot(u.substr(path))) return "must not contain '..' components; write the path it means";
+            if (!url->path.empty() && has_dot_dot(url->path)) return "must not contain '..' components; write the path it means";
         } else if (hostname.empty() || hostname[0] == '-') {
             return "'" + hostname + "' is not a host name";
         }
@@ -101,9 +100,7 @@ std::string remote_path_problem(const std::string& u) {
 
 // The scheme in lower case, as libgit2 matches it.
 std::string normalize_remote_path(std::string u) {
-    size_t sep = u.find("://");
-    if (sep != std::string::npos && sep < u.find('/'))
-        std::transform(u.begin(), u.begin() + static_cast<std::ptrdiff_t>(sep), u.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    if (auto url = split_url(u)) u.replace(0, url->scheme_length, url->scheme);
     return u;
 }
 

@@ -17,6 +17,7 @@
 #endif
 
 #include "core/known_hosts.hpp"
+#include "core/url.hpp"
 #include "fs.hpp"
 
 namespace huddle::sys {
@@ -48,7 +49,8 @@ void init_once() {
 // system's CA bundle is. Parsing it costs most of a poll, so only for https.
 void trust_system_cas(const std::string& url) {
     static std::once_flag once;
-    if (url.rfind("https://", 0) != 0) return;
+    auto parts = split_url(url);
+    if (!parts || parts->scheme != "https") return;
     std::call_once(once, [] {
         if (::access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
             git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, "/etc/ssl/certs/ca-certificates.crt", nullptr);
@@ -79,13 +81,9 @@ int refuse(Callbacks* cb, int klass, std::string reason) {
 
 // The port an ssh URL names (ssh://host:PORT/...), or 22.
 int ssh_port(const std::string& url) {
-    size_t scheme = url.find("://");
-    if (scheme == std::string::npos) return 22;
-    size_t start = url.find('@', scheme + 3);
-    start = (start == std::string::npos || start > url.find('/', scheme + 3)) ? scheme + 3 : start + 1;
-    size_t colon = url.find(':', start), slash = url.find('/', start);
-    if (colon == std::string::npos || colon > slash) return 22;
-    return std::atoi(url.substr(colon + 1, slash - colon - 1).c_str());
+    auto parts = split_url(url);
+    if (!parts || parts->port.empty()) return 22;
+    return std::atoi(parts->port.c_str());
 }
 
 // SSH host keys are checked against known hosts, always: libgit2 1.5 accepts
@@ -160,12 +158,9 @@ git_remote_callbacks make_callbacks(Callbacks& cb) {
 }  // namespace
 
 std::string redact_url(const std::string& url) {
-    size_t scheme = url.find("://");
-    if (scheme == std::string::npos) return url;
-    size_t at = url.find('@', scheme + 3);
-    size_t slash = url.find('/', scheme + 3);
-    if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
-    return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+    auto parts = split_url(url);
+    if (!parts || !parts->has_userinfo) return url;
+    return url.substr(0, parts->authority_begin) + "***@" + url.substr(parts->authority_begin + parts->userinfo.size() + 1);
 }
 
 Result<std::unique_ptr<GitRepo>> GitRepo::open_or_init(const std::string& path) {
