@@ -12,9 +12,9 @@ std::optional<UrlParts> split_url(const std::string& url) {
     p.scheme_length = sep;
     p.scheme = url.substr(0, sep);
     std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    p.authority_begin = sep + 3;
-    size_t path = url.find('/', p.authority_begin);
-    p.authority = url.substr(p.authority_begin, path == std::string::npos ? std::string::npos : path - p.authority_begin);
+    size_t begin = sep + 3;
+    size_t path = url.find('/', begin);
+    p.authority = url.substr(begin, path == std::string::npos ? std::string::npos : path - begin);
     if (path != std::string::npos) p.path = url.substr(path);
     // The last '@': a user name cannot hold one unencoded, and taking the
     // first would leave part of a secret in what is shown as the host.

@@ -13,8 +13,7 @@ namespace huddle {
 struct UrlParts {
     std::string scheme;       // in lower case, as libgit2 matches it
     size_t scheme_length = 0;  // as written, without "://"
-    std::string authority;    // between "://" and the first '/' after it
-    size_t authority_begin = 0;
+    std::string authority;    // between "://" (at scheme_length) and the first '/' after it
     bool has_userinfo = false;
     std::string userinfo;     // before the authority's last '@'
     std::string host;         // after it, without the port

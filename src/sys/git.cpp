@@ -160,7 +160,8 @@ git_remote_callbacks make_callbacks(Callbacks& cb) {
 std::string redact_url(const std::string& url) {
     auto parts = split_url(url);
     if (!parts || !parts->has_userinfo) return url;
-    return url.substr(0, parts->authority_begin) + "***@" + url.substr(parts->authority_begin + parts->userinfo.size() + 1);
+    size_t begin = parts->scheme_length + 3;  // after "://"
+    return url.substr(0, begin) + "***@" + url.substr(begin + parts->userinfo.size() + 1);
 }
 
 Result<std::unique_ptr<GitRepo>> GitRepo::open_or_init(const std::string& path) {
