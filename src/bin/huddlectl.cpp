@@ -196,16 +196,28 @@ int cmd_deploy(const std::string& app, const std::vector<std::string>& dirs) {
     return code;
 }
 
-int cmd_history(const std::string& app) {
+std::string signer_text(const Signer& s) { return s.principal.empty() ? "" : s.principal + " (" + s.fingerprint + ")"; }
+nlohmann::json signer_json(const Signer& s) { return {{"principal", s.principal}, {"fingerprint", s.fingerprint}}; }
+
+int cmd_history(const std::string& app, bool json) {
     AppState st = read_state(app);
+    if (json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& h : st.history)
+            out.push_back({{"time", h.time}, {"commit", h.commit}, {"ref", h.ref}, {"result", h.result}, {"detail", h.detail}, {"signer", signer_json(h.signer)}});
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return 0;
+    }
     if (st.history.empty()) {
         std::printf("%s: no deploys recorded\n", app.c_str());
         return 0;
     }
     std::printf("%-19s  %-12s  %-12s  %s\n", "TIME", "COMMIT", "RESULT", "REF / DETAIL");
-    for (const auto& h : st.history)
-        std::printf("%-19s  %-12s  %-12s  %s%s%s\n", when(h.time).c_str(), h.commit.substr(0, 12).c_str(), h.result.c_str(), h.ref.c_str(),
-                    h.detail.empty() ? "" : ": ", h.detail.c_str());
+    for (const auto& h : st.history) {
+        std::string signer = h.signer.principal.empty() ? "" : ", signed by " + signer_text(h.signer);
+        std::printf("%-19s  %-12s  %-12s  %s%s%s%s\n", when(h.time).c_str(), h.commit.substr(0, 12).c_str(), h.result.c_str(), h.ref.c_str(),
+                    signer.c_str(), h.detail.empty() ? "" : ": ", h.detail.c_str());
+    }
     return 0;
 }
 
@@ -260,7 +272,8 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
         if (json) {
             nlohmann::json j = {{"app", app},           {"state", u.state},           {"commit", st.deployed},
                                 {"ref", st.ref},         {"last_poll", u.last_poll},   {"last_poll_result", u.last_result},
-                                {"next_poll_in_seconds", u.next_poll}, {"last_deploy", last_deploy}, {"config", a.source.path}};
+                                {"next_poll_in_seconds", u.next_poll}, {"last_deploy", last_deploy}, {"config", a.source.path},
+                                {"signer", signer_json(st.signer)}};
             if (remote) j["remote"] = verdict;
             out.push_back(j);
             continue;
@@ -269,6 +282,7 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
                     app.c_str(), a.source.path.c_str(), u.state.c_str(), st.deployed.empty() ? "-" : st.deployed.c_str(),
                     st.ref.empty() ? "-" : st.ref.c_str(), when(u.last_poll).c_str(), u.last_result.c_str(),
                     u.next_poll < 0 ? "-" : ("in " + std::to_string(u.next_poll) + "s").c_str(), when(last_deploy).c_str());
+        if (!st.signer.principal.empty()) std::printf("  signer:      %s\n", signer_text(st.signer).c_str());
         if (remote) std::printf("  remote:      %s\n", verdict.c_str());
     }
     if (json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -348,9 +362,11 @@ int main(int argc, char** argv) {
     rollback->footer("Examples:\n  huddlectl rollback web\n  huddlectl rollback web --to 3b17cd5\n\n"
                      "The commit rolled back from is not redeployed until its ref moves again.");
     std::string happ;
+    bool hjson = false;
     auto* history = app.add_subcommand("history", "List APP's deploys, rejections and rollbacks");
     history->add_option("APP", happ, "The app")->required();
-    history->footer("Example:\n  huddlectl history web");
+    history->add_flag("--json", hjson, "Print JSON");
+    history->footer("Examples:\n  huddlectl history web\n  huddlectl history web --json");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     std::vector<std::string> dirs = sys::search_path(override_dirs);
     if (*validate) return cmd_validate(vargs, dirs);
@@ -358,7 +374,7 @@ int main(int argc, char** argv) {
     if (*plan) return cmd_plan(pargs, dirs, override_dirs, budget, json);
     if (*status) return cmd_status(sargs, dirs, sjson, sremote);
     if (*deploy) return cmd_deploy(dapp, dirs);
-    if (*history) return cmd_history(happ);
+    if (*history) return cmd_history(happ, hjson);
     if (*rollback) {
         sys::log_setup("huddlectl", sys::LogTarget::console);
         auto c = config_of(rapp, dirs);

@@ -13,6 +13,12 @@
 
 namespace huddle {
 
+// What must carry a good signature by an allowed signer (verify =).
+enum class VerifyMode { none, commit, tag, both };
+inline const char* verify_name(VerifyMode m) {
+    return m == VerifyMode::commit ? "commit" : m == VerifyMode::tag ? "tag" : m == VerifyMode::both ? "both" : "none";
+}
+
 struct RepositoryConfig {
     std::string remote_path;
     std::string branch;  // empty: the remote's default branch (HEAD)
@@ -23,6 +29,11 @@ struct RepositoryConfig {
     std::string remote_name = "origin";
     std::string credential;
     std::string known_hosts = "/etc/huddle/known_hosts";
+    std::string signers;  // ssh-keygen ALLOWED SIGNERS file; "" = none
+    std::string keyring;  // OpenPGP public keys; "" = none
+    Loc signers_loc, keyring_loc;  // where they are set, for errors about the files
+    VerifyMode verify = VerifyMode::none;
+    bool rewind = false;  // false: a new commit must descend from the deployed one
 };
 
 struct TimingConfig {

@@ -93,6 +93,7 @@ private:
     std::optional<std::string> scalar_text(const Found& f);
 
     void repository(AppConfig& c);
+    void signing(RepositoryConfig& r);
     void timing(AppConfig& c);
     void application(AppConfig& c);
     void deploy(AppConfig& c);

@@ -11,7 +11,7 @@ namespace config_detail {
 
 const std::vector<SectionSpec>& schema() {
     static const std::vector<SectionSpec> s = {
-        {"repository", {"remote path", "branch", "tag", "commit", "local path", "remote", "executable", "type", "credential", "known hosts", "submodules"}},
+        {"repository", {"remote path", "branch", "tag", "commit", "local path", "remote", "executable", "type", "credential", "known hosts", "submodules", "signers", "keyring", "verify", "rewind"}},
         {"timing", {"minimum", "maximum"}},
         {"application", {"start", "executable", "user", "group", "environment", "environment file", "type", "restart", "stop timeout", "working directory"}},
         {"deploy", {"build", "verify", "timeout", "settle", "health command", "health timeout", "keep"}},

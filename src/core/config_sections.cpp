@@ -90,6 +90,32 @@ void Interpreter::repository(AppConfig& c) {
     // Not silently ignored: a release without its submodules is broken.
     if (auto sm = boolean("repository", "submodules"); sm && *sm)
         error(*get("repository", "submodules"), "submodules are not supported yet (releases are checked out without them); remove the key or set it to false");
+    signing(r);
+}
+
+// Who may release: the files naming the signers, what must be signed, and
+// whether the ref may go back. Whether the files are there and safe is the
+// loader's to check (load_apps), since that needs the file system.
+void Interpreter::signing(RepositoryConfig& r) {
+    if (auto p = abs_path("repository", "signers")) {
+        r.signers = *p;
+        r.signers_loc = get("repository", "signers")->entry->value.loc;
+    }
+    if (auto p = abs_path("repository", "keyring")) {
+        r.keyring = *p;
+        r.keyring_loc = get("repository", "keyring")->entry->value.loc;
+    }
+    bool trusted = !r.signers.empty() || !r.keyring.empty();
+    r.verify = trusted ? VerifyMode::commit : VerifyMode::none;
+    if (auto v = one_of("repository", "verify", {"commit", "tag", "both", "none"})) {
+        const Found& f = *get("repository", "verify");
+        r.verify = *v == "commit" ? VerifyMode::commit : *v == "tag" ? VerifyMode::tag : *v == "both" ? VerifyMode::both : VerifyMode::none;
+        if (r.verify != VerifyMode::none && !trusted)
+            error(f, "verify = " + *v + " needs someone to trust; add signers = FILE (ssh-keygen allowed signers) or keyring = FILE (OpenPGP keys)");
+        else if ((r.verify == VerifyMode::tag || r.verify == VerifyMode::both) && r.tag.empty())
+            error(f, "verify = " + *v + " checks the annotated tag that tag = GLOB picks, and no tag is set; add tag = GLOB, or use verify = commit");
+    }
+    if (auto rw = boolean("repository", "rewind")) r.rewind = *rw;
 }
 
 void Interpreter::timing(AppConfig& c) {

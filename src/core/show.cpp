@@ -98,6 +98,10 @@ std::vector<Setting> settings(const AppConfig& c, const RawDoc& doc) {
     b.text("repository", "local path", r.local_path);
     b.text("repository", "credential", r.credential);
     b.text("repository", "known hosts", r.known_hosts);
+    b.text("repository", "signers", r.signers);
+    b.text("repository", "keyring", r.keyring);
+    b.text("repository", "verify", verify_name(r.verify));
+    b.text("repository", "rewind", r.rewind ? "true" : "false");
     b.span("timing", "minimum", c.timing.minimum);
     b.span("timing", "maximum", c.timing.maximum);
     if (c.app) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "signature.hpp"
+
 namespace huddle {
 
 struct HistoryEntry {
@@ -14,12 +16,14 @@ struct HistoryEntry {
     std::string ref;
     std::string result;   // deployed, rejected, rolled-back, rollback (by hand)
     std::string detail;
+    Signer signer;        // who signed the commit or tag deployed; "" when not checked
 };
 
 struct AppState {
     std::string deployed;  // commit live now ("" before the first deploy)
     std::string previous;  // commit live before it
     std::string ref;       // ref followed at the last deploy
+    Signer signer;         // who signed what is deployed; "" when not checked
     std::vector<std::string> bad;  // commits that failed; skipped until the ref points elsewhere
     std::vector<HistoryEntry> history;  // newest last, bounded
 };
@@ -29,6 +33,8 @@ std::string state_to_json(const AppState& s);
 std::optional<AppState> state_from_json(const std::string& text, std::string& error);
 
 bool is_bad(const AppState& s, const std::string& commit);
+// Who signed COMMIT when it was last deployed, from the history ("" if unknown).
+Signer signer_of_release(const AppState& s, const std::string& commit);
 void add_history(AppState& s, HistoryEntry e, size_t max = 100);
 
 }  // namespace huddle

@@ -1,6 +1,7 @@
 #include "apps.hpp"
 
 #include <cstdlib>
+#include <tuple>
 
 #include "fs.hpp"
 
@@ -24,6 +25,29 @@ std::vector<std::string> search_path(const std::vector<std::string>& override_di
     return kDefaultSearchPath;
 }
 
+// The files that say who may release are trust, as the config is: missing,
+// unreadable, or changeable by others is an error, never "verification off".
+static void check_trust_files(LoadResult& r) {
+    if (!r.config) return;
+    const RepositoryConfig& repo = r.config->repo;
+    bool bad = false;
+    for (auto [path, loc, label] : {std::tuple{&repo.signers, &repo.signers_loc, "[repository] signers"},
+                                    std::tuple{&repo.keyring, &repo.keyring_loc, "[repository] keyring"}}) {
+        if (path->empty()) continue;
+        std::string why = unsafe_permissions(*path);
+        if (why.empty()) {
+            if (auto f = read_file(*path, 16 * 1024 * 1024); !f) why = f.error().message;
+            else if (f->empty()) why = *path + " is empty; it must list who may sign releases";
+        } else {
+            why = "refused: " + why;
+        }
+        if (why.empty()) continue;
+        r.diags.error(*loc, label, why);
+        bad = true;
+    }
+    if (bad) r.config.reset();
+}
+
 static LoadedApp load_source(const ConfigSource& src) {
     LoadedApp a{src, {}};
     if (std::string why = unsafe_permissions(src.path); !why.empty()) {
@@ -38,6 +62,7 @@ static LoadedApp load_source(const ConfigSource& src) {
         return a;
     }
     a.result = load_config(src.app, src.path, src.format, *r);
+    check_trust_files(a.result);
     return a;
 }
 

@@ -49,6 +49,9 @@ Result<Cycle::Look> Cycle::look(bool create_repo) {
         if (!c_.repo.commit.empty()) facts.pinned_full = l.repo->resolve_commit(c_.repo.commit);
     }
     l.verdict = decide(c_.repo, facts);
+    if (l.verdict.kind == VerdictKind::deploy)
+        for (const auto& r : facts.refs)
+            if (r.name == l.verdict.ref && r.name.rfind("refs/tags/", 0) == 0) l.tag_object = r.oid;
     return l;
 }
 
@@ -124,7 +127,9 @@ int Cycle::run() {
 // Fetch the commit when it is new here, then build and verify its release.
 int Cycle::fetch_and_build(Look& l, std::string& release) {
     std::string target = l.verdict.commit;
-    if (!l.repo->has_commit(target)) {
+    // A tag's own object carries its signature; the commit may be here already.
+    bool need_tag = verifies_tag() && !l.tag_object.empty() && !l.repo->has_object(l.tag_object);
+    if (!l.repo->has_commit(target) || need_tag) {
         Step s("fetch", target);
         if (Status st = l.repo->fetch(c_.repo.remote_path, ref_, l.auth); !st) {
             spdlog::error("{}; the running release is untouched", st.error().message);
@@ -140,6 +145,12 @@ int Cycle::fetch_and_build(Look& l, std::string& release) {
             return kFetchTemporary;
         }
         target = full;
+    }
+    if (Status st = check_trust(l, target); !st) {
+        if (st.error().code == -EKEYREJECTED) return fail_rejected(target, st.error().message, "signature");
+        Step s("signature", target);
+        spdlog::error("{}; the running release is untouched", st.error().message);
+        return kFetchTemporary;
     }
     release = releases_ + "/" + target;
     if (Status st = prepare_release(*l.repo, target, release); !st) return fail_rejected(target, st.error().message);
@@ -170,18 +181,24 @@ int Cycle::deployed(const std::string& target, const std::string& live) {
     state_.previous = live;
     state_.deployed = target;
     state_.ref = ref_;
+    state_.signer = signer_;
     state_.bad.clear();
-    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "deployed", ""});
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "deployed", "", signer_});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
-    spdlog::info("deployed {} ({})", target.substr(0, 12), ref_);
+    if (signer_.principal.empty()) {
+        spdlog::info("deployed {} ({})", target.substr(0, 12), ref_);
+    } else {
+        ScopedLogFields who({{"HUDDLE_SIGNER", signer_.principal}, {"HUDDLE_SIGNER_KEY", signer_.fingerprint}});
+        spdlog::info("deployed {} ({}), signed by {} ({})", target.substr(0, 12), ref_, signer_.principal, signer_.fingerprint);
+    }
     prune();
     return kFetchOk;
 }
 
-int Cycle::fail_rejected(const std::string& commit, const std::string& why) {
-    Step s("reject", commit);
+int Cycle::fail_rejected(const std::string& commit, const std::string& why, const char* step) {
+    Step s(step, commit);
     state_.bad = {commit};
-    add_history(state_, {static_cast<int64_t>(::time(nullptr)), commit, ref_, "rejected", why});
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), commit, ref_, "rejected", why, {}});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
     spdlog::error("release {} rejected ({}); the running release is untouched; {} is not retried until {} moves", commit.substr(0, 12), why,
                   commit.substr(0, 12), ref_);

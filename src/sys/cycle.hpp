@@ -34,6 +34,7 @@ private:
         GitAuth auth;
         std::unique_ptr<Repository> repo;
         Verdict verdict;
+        std::string tag_object;  // following a tag: the id the remote advertises for it
     };
 
     // cycle.cpp
@@ -42,7 +43,12 @@ private:
     int fetch_and_build(Look& l, std::string& release);
     int take_slot_and_systemd(const std::string& target, std::unique_ptr<DeploySlot>& slot, std::unique_ptr<UnitManager>& sd);
     int deployed(const std::string& target, const std::string& live);
-    int fail_rejected(const std::string& commit, const std::string& why);
+    int fail_rejected(const std::string& commit, const std::string& why, const char* step = "reject");
+
+    // trust.cpp
+    Status check_trust(Look& l, const std::string& commit);
+    Result<Signer> check_signature(const SignedPayload& sp, const std::string& what);
+    bool verifies_tag() const { return c_.repo.verify == VerifyMode::tag || c_.repo.verify == VerifyMode::both; }
 
     // phases.cpp
     void load_state();
@@ -67,6 +73,7 @@ private:
     ScopedLogFields fields_;
     AppState state_;
     std::string ref_;
+    Signer signer_;  // of the commit (or tag) being deployed, when checked
 };
 
 std::string app_user(const AppConfig& c);

@@ -50,6 +50,7 @@ DeployEnv default_env() {
         if (!sd) return sd.error();
         return std::unique_ptr<UnitManager>(std::move(*sd));
     };
+    env.verify_signature = verify_signature;
     env.sleep = [](usec_t t) { ::usleep(static_cast<useconds_t>(t)); };
     env.now = monotonic_usec;
     env.slot_prefix = "huddle/deploy-slot";

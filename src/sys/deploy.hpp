@@ -11,6 +11,7 @@
 #include "error.hpp"
 #include "git.hpp"
 #include "systemd.hpp"
+#include "verify.hpp"
 
 namespace huddle::sys {
 
@@ -20,7 +21,7 @@ enum FetchExit : int {
     kFetchConfig = 1,      // the config is invalid
     kFetchUsage = 2,
     kFetchTemporary = 3,   // network, lock, systemd: retried at the next tick
-    kFetchRejected = 4,    // build or verify failed; the running release is untouched
+    kFetchRejected = 4,    // build or verify failed, or a signature or rewind refused; the running release is untouched
     kFetchRolledBack = 5,  // the new release was unhealthy; the previous one is back
     kFetchRefused = 6,     // local path exists and is not huddle's; nothing touched
 };
@@ -36,6 +37,9 @@ struct DeployEnv {
     std::function<Result<std::unique_ptr<UnitManager>>()> connect_systemd;
     std::function<void(usec_t)> sleep;
     std::function<usec_t()> now;  // monotonic
+    // Whose signature a commit or tag carries, if the config allows it
+    // (verify.hpp); WORKDIR is the app's state directory.
+    std::function<Result<Signer>(const SignedPayload&, const RepositoryConfig&, const std::string& workdir)> verify_signature;
     std::string slot_prefix;      // the deploy slots' abstract socket names
     usec_t slot_wait = 0;         // how long a deploy waits for a slot
 };

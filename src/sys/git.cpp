@@ -325,4 +325,58 @@ Result<size_t> GitRepo::checkout(const std::string& hex, const std::string& dir,
     return walk.linked;
 }
 
+namespace {
+
+bool parse_oid(git_oid& oid, const std::string& hex) { return hex.size() == GIT_OID_HEXSZ && git_oid_fromstr(&oid, hex.c_str()) == 0; }
+
+}  // namespace
+
+bool GitRepo::has_object(const std::string& hex) {
+    git_oid oid;
+    git_odb* raw = nullptr;
+    if (!repo_ || !parse_oid(oid, hex) || git_repository_odb(&raw, repo_.get()) < 0) return false;
+    GitOdbPtr odb(raw);
+    return git_odb_exists(odb.get(), &oid) == 1;
+}
+
+Result<SignedPayload> GitRepo::commit_signature(const std::string& hex) {
+    git_oid oid;
+    if (!repo_ || !parse_oid(oid, hex) || resolve_commit(hex) != hex) return Error{-ENOENT, "commit " + hex + " is not in the repository"};
+    git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+    int rc = git_commit_extract_signature(&sig, &data, repo_.get(), &oid, nullptr);
+    SignedPayload out;
+    if (rc == 0) out = {std::string(data.ptr, data.size), std::string(sig.ptr, sig.size)};
+    git_buf_dispose(&sig);
+    git_buf_dispose(&data);
+    if (rc < 0 && rc != GIT_ENOTFOUND) return git_failure(rc, "cannot read the signature of commit " + hex);
+    return out;
+}
+
+Result<std::string> GitRepo::tag_object(const std::string& hex, const std::string& commit) {
+    git_oid oid;
+    git_odb* raw_odb = nullptr;
+    if (!repo_ || !parse_oid(oid, hex)) return Error{-ENOENT, "tag object " + hex + " is not in the repository"};
+    if (int rc = git_repository_odb(&raw_odb, repo_.get()); rc < 0) return git_failure(rc, "cannot open the object database");
+    GitOdbPtr odb(raw_odb);
+    git_odb_object* raw_obj = nullptr;
+    if (git_odb_read(&raw_obj, odb.get(), &oid) < 0) return Error{-ENOENT, "tag object " + hex + " is not in the repository"};
+    GitOdbObjectPtr obj(raw_obj);
+    if (git_odb_object_type(obj.get()) != GIT_OBJECT_TAG) return Error{-EMEDIUMTYPE, "a lightweight tag (no tag object to carry a signature)"};
+    git_tag* raw_tag = nullptr;
+    if (int rc = git_tag_lookup(&raw_tag, repo_.get(), &oid); rc < 0) return git_failure(rc, "cannot read tag object " + hex);
+    GitTagPtr tag(raw_tag);
+    if (git_tag_target_type(tag.get()) != GIT_OBJECT_COMMIT || git_oid_tostr_s(git_tag_target_id(tag.get())) != commit)
+        return Error{-EXDEV, "the tag object does not tag commit " + commit + " directly"};
+    return std::string(static_cast<const char*>(git_odb_object_data(obj.get())), git_odb_object_size(obj.get()));
+}
+
+Result<bool> GitRepo::descends_from(const std::string& commit, const std::string& ancestor) {
+    git_oid c, a;
+    if (!repo_ || !parse_oid(c, commit) || !parse_oid(a, ancestor)) return Error{-EINVAL, "not a commit id"};
+    if (git_oid_equal(&c, &a)) return true;
+    int rc = git_graph_descendant_of(repo_.get(), &c, &a);
+    if (rc < 0) return git_failure(rc, "cannot tell whether " + commit + " descends from " + ancestor);
+    return rc == 1;
+}
+
 }  // namespace huddle::sys

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/refselect.hpp"
+#include "core/signature.hpp"
 #include "error.hpp"
 #include "handles.hpp"
 
@@ -34,6 +35,17 @@ public:
     // base and only the others are written. Returns how many were linked.
     virtual Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base_oid = "",
                                     const std::string& base_dir = "") = 0;
+    // Whether the repository holds the object (any type) with this full id.
+    virtual bool has_object(const std::string& oid) = 0;
+    // A commit's signature and the bytes it covers (git_commit_extract_signature);
+    // an empty signature when the commit is not signed. -ENOENT: no such commit.
+    virtual Result<SignedPayload> commit_signature(const std::string& oid) = 0;
+    // An annotated tag object's raw content, when it tags COMMIT directly.
+    // -ENOENT: no such object; -EMEDIUMTYPE: not an annotated tag (a
+    // lightweight tag names the commit itself); -EXDEV: it tags something else.
+    virtual Result<std::string> tag_object(const std::string& oid, const std::string& commit) = 0;
+    // Whether COMMIT has ANCESTOR in its history (or is it).
+    virtual Result<bool> descends_from(const std::string& commit, const std::string& ancestor) = 0;
 };
 
 class GitRepo final : public Repository {
@@ -49,6 +61,10 @@ public:
     std::string resolve_commit(const std::string& oid) override;
     Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base_oid = "",
                             const std::string& base_dir = "") override;
+    bool has_object(const std::string& oid) override;
+    Result<SignedPayload> commit_signature(const std::string& oid) override;
+    Result<std::string> tag_object(const std::string& oid, const std::string& commit) override;
+    Result<bool> descends_from(const std::string& commit, const std::string& ancestor) override;
 
 private:
     explicit GitRepo(git_repository* r) : repo_(r) {}

@@ -78,5 +78,8 @@ using GitRemotePtr = std::unique_ptr<git_remote, FreeWith<git_remote_free>>;
 using GitCommitPtr = std::unique_ptr<git_commit, FreeWith<git_commit_free>>;
 using GitTreePtr = std::unique_ptr<git_tree, FreeWith<git_tree_free>>;
 using GitDiffPtr = std::unique_ptr<git_diff, FreeWith<git_diff_free>>;
+using GitOdbPtr = std::unique_ptr<git_odb, FreeWith<git_odb_free>>;
+using GitOdbObjectPtr = std::unique_ptr<git_odb_object, FreeWith<git_odb_object_free>>;
+using GitTagPtr = std::unique_ptr<git_tag, FreeWith<git_tag_free>>;
 
 }  // namespace huddle::sys

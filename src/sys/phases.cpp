@@ -49,7 +49,7 @@ Status Cycle::run_scripts(const char* step, const std::vector<std::string>& line
     Step s(step, commit);
     for (const auto& line : lines) {
         spdlog::info("{}: running {}", step, line);
-        RunSpec spec{{"/bin/sh", "-c", line}, app_user(c_), app_group(c_), cwd, base_env(commit, release), c_.deploy.timeout};
+        RunSpec spec{{"/bin/sh", "-c", line}, app_user(c_), app_group(c_), cwd, base_env(commit, release), c_.deploy.timeout, ""};
         auto r = run_process(spec, [](const std::string& out) { spdlog::info("  {}", out); });
         if (!r) return Error{r.error().code, std::string(step) + ": '" + line + "' could not start: " + r.error().message};
         if (!r->ok()) return Error{-EIO, std::string(step) + ": '" + line + "' failed: " + r->describe()};
@@ -181,7 +181,7 @@ Status Cycle::settle(UnitManager& sd, const UnitStatus& started) {
 
 Status Cycle::final_checks(const std::string& commit, const std::string& release) {
     if (!c_.deploy.health_command.empty()) {
-        RunSpec spec{c_.deploy.health_command, app_user(c_), app_group(c_), release, base_env(commit, release), c_.deploy.health_timeout};
+        RunSpec spec{c_.deploy.health_command, app_user(c_), app_group(c_), release, base_env(commit, release), c_.deploy.health_timeout, ""};
         auto r = run_process(spec, [](const std::string& out) { spdlog::info("  {}", out); });
         // -EIO whatever the cause: the release's verdict, never "no answer".
         if (!r) return Error{-EIO, "health command could not start: " + r.error().message};

@@ -77,6 +77,8 @@ Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const Use
     for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     std::vector<gid_t> groups(ids.groups.begin(), ids.groups.end());
+    UniqueFd input(::open(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!input) return errno_error(errno, "cannot open " + (spec.stdin_path.empty() ? std::string("/dev/null") : spec.stdin_path));
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) return errno_error(errno, "pipe");
     UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -86,8 +88,7 @@ Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const Use
         // Child: only system calls from here to exec (no allocation, no
         // NSS lookups: the groups were read before fork).
         setsid();
-        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        dup2(devnull, 0);
+        dup2(input.get(), 0);
         dup2(write_end.get(), 1);
         dup2(write_end.get(), 2);
         if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) < 0) _exit(126);

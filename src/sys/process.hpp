@@ -18,6 +18,7 @@ struct RunSpec {
     std::string cwd;
     std::vector<std::string> env;  // NAME=VALUE, the whole environment
     usec_t timeout = 0;
+    std::string stdin_path;  // "" = /dev/null
 };
 
 // How a step that started ended.

@@ -37,7 +37,7 @@ int Cycle::roll_back(UnitManager& sd, const std::string& target, const std::stri
         ::unlink(c_.repo.local_path.c_str());
         spdlog::info("no earlier release to go back to; {} is stopped", unit_);
     }
-    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "rolled-back", why.message});
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "rolled-back", why.message, {}});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
     return no_answer ? kFetchTemporary : kFetchRolledBack;
 }
@@ -88,7 +88,8 @@ int Cycle::rollback_by_hand(const std::string& to) {
     state_.bad = {live};
     state_.previous = live;
     state_.deployed = target;
-    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, state_.ref, "rollback", "by hand, from " + live.substr(0, 12)});
+    state_.signer = signer_of_release(state_, target);
+    add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, state_.ref, "rollback", "by hand, from " + live.substr(0, 12), state_.signer});
     if (Status sv = save_state(); !sv) spdlog::error("{}", sv.error().message);
     spdlog::info("rolled back from {} to {}", live.substr(0, 12), target.substr(0, 12));
     return kFetchOk;

@@ -34,6 +34,10 @@ struct FakeGit {
     std::vector<RemoteRef> refs;                                 // advertised
     std::map<std::string, std::map<std::string, std::string>> commits;  // oid -> path -> content, on the remote
     std::set<std::string> fetched;                               // in the local repository
+    std::map<std::string, SignedPayload> signatures;             // commit -> its signature, when signed
+    std::map<std::string, std::string> tags;                     // annotated tag object id -> raw content
+    std::map<std::string, std::string> tag_targets;              // annotated tag object id -> commit
+    std::map<std::string, std::string> parents;                  // commit -> parent
     Error remote_down{0, ""};                                    // code != 0: ls_remote fails so
     int ls_remote_calls = 0, fetches = 0, checkouts = 0;
 
@@ -43,6 +47,7 @@ struct FakeGit {
         commits[oid] = {{"app.txt", content}};
         for (auto& r : refs)
             if (r.name == "refs/heads/" + branch) {
+                if (r.oid != oid && !parents.count(oid)) parents[oid] = r.oid;
                 r.oid = oid;
                 return oid;
             }
@@ -62,7 +67,10 @@ public:
     Status fetch(const std::string&, const std::string& ref, const sys::GitAuth&) override {
         g_.fetches++;
         for (const auto& r : g_.refs)
-            if (r.name == ref) g_.fetched.insert(r.oid);
+            if (r.name == ref) {
+                g_.fetched.insert(r.oid);
+                if (g_.tag_targets.count(r.oid)) g_.fetched.insert(g_.tag_targets[r.oid]);
+            }
         return {};
     }
     std::string resolve_commit(const std::string& oid) override {
@@ -77,6 +85,25 @@ public:
         if (::mkdir(dir.c_str(), 0755) < 0) return Error{-errno, "mkdir " + dir};
         for (const auto& [path, content] : g_.commits[oid]) std::ofstream(dir + "/" + path) << content;
         return size_t{0};
+    }
+    bool has_object(const std::string& oid) override { return g_.fetched.count(oid) > 0; }
+    Result<SignedPayload> commit_signature(const std::string& oid) override {
+        if (!g_.fetched.count(oid)) return Error{-ENOENT, "commit " + oid + " is not in the repository"};
+        auto it = g_.signatures.find(oid);
+        return it == g_.signatures.end() ? SignedPayload{"payload of " + oid, ""} : it->second;
+    }
+    Result<std::string> tag_object(const std::string& oid, const std::string& commit) override {
+        if (!g_.fetched.count(oid)) return Error{-ENOENT, "tag object " + oid + " is not in the repository"};
+        auto it = g_.tags.find(oid);
+        if (it == g_.tags.end()) return Error{-EMEDIUMTYPE, "a lightweight tag"};
+        if (g_.tag_targets[oid] != commit) return Error{-EXDEV, "the tag object does not tag " + commit};
+        return it->second;
+    }
+    Result<bool> descends_from(const std::string& commit, const std::string& ancestor) override {
+        std::string c = commit;
+        for (size_t hops = 0; !c.empty() && hops <= g_.parents.size(); ++hops, c = g_.parents.count(c) ? g_.parents[c] : "")
+            if (c == ancestor) return true;
+        return false;
     }
 
 private:
@@ -152,6 +179,7 @@ struct World {
     FakeUnits systemd;
     usec_t clock = 1000 * kUsecPerSec;
     bool systemd_reachable = true;
+    int verifications = 0;
     std::ostringstream log;
     sys::DeployEnv env;
 
@@ -175,6 +203,12 @@ struct World {
         env.connect_systemd = [this]() -> Result<std::unique_ptr<sys::UnitManager>> {
             if (!systemd_reachable) return Error{-ECONNREFUSED, "cannot connect to the system bus"};
             return std::unique_ptr<sys::UnitManager>(new Forward(systemd));
+        };
+        // A signature "good:PRINCIPAL" is PRINCIPAL's; any other is refused.
+        env.verify_signature = [this](const SignedPayload& sp, const RepositoryConfig&, const std::string&) -> Result<Signer> {
+            verifications++;
+            if (sp.signature.rfind("good:", 0) == 0) return Signer{sp.signature.substr(5), "SHA256:fake-" + sp.signature.substr(5)};
+            return Error{-EKEYREJECTED, sp.signature.empty() ? "not signed" : "signed by a key not allowed"};
         };
         env.sleep = [this](usec_t t) { clock += t; };
         env.now = [this] { return clock; };

@@ -36,11 +36,11 @@ struct TempDir {
 TEST_CASE("leaks: a step whose program is not in PATH, or whose user is unknown, leaves no fd open", "[leaks]") {
     int before = open_fds();
     for (int i = 0; i < 20; ++i) {
-        auto r = sys::run_process({{"no-such-program-huddle"}, "", "", "/", {"PATH=/nonexistent"}, 0}, [](const std::string&) {});
+        auto r = sys::run_process({{"no-such-program-huddle"}, "", "", "/", {"PATH=/nonexistent"}, 0, ""}, [](const std::string&) {});
         REQUIRE_FALSE(r);
         CHECK(r.error().code == -ENOENT);
         CHECK(r.error().message == "'no-such-program-huddle' is not in PATH; give its full path");
-        auto u = sys::run_process({{"/bin/true"}, "no-such-user-huddle", "", "/", {}, 0}, [](const std::string&) {});
+        auto u = sys::run_process({{"/bin/true"}, "no-such-user-huddle", "", "/", {}, 0, ""}, [](const std::string&) {});
         REQUIRE_FALSE(u);
     }
     CHECK(open_fds() == before);
@@ -49,11 +49,11 @@ TEST_CASE("leaks: a step whose program is not in PATH, or whose user is unknown,
 TEST_CASE("leaks: a step that runs, fails or times out leaves no fd open", "[leaks]") {
     int before = open_fds();
     std::string out;
-    auto ok = sys::run_process({{"/bin/sh", "-c", "echo hi; exit 3"}, "", "", "/", {}, 0}, [&](const std::string& l) { out += l; });
+    auto ok = sys::run_process({{"/bin/sh", "-c", "echo hi; exit 3"}, "", "", "/", {}, 0, ""}, [&](const std::string& l) { out += l; });
     REQUIRE(ok);
     CHECK(ok->exit_code == 3);
     CHECK(out == "hi");
-    auto slow = sys::run_process({{"/bin/sleep", "5"}, "", "", "/", {}, 200000}, [](const std::string&) {});
+    auto slow = sys::run_process({{"/bin/sleep", "5"}, "", "", "/", {}, 200000, ""}, [](const std::string&) {});
     REQUIRE(slow);
     CHECK(slow->timed_out);
     CHECK(open_fds() == before);

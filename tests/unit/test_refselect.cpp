@@ -68,7 +68,7 @@ TEST_CASE("state: round trip and bad commits") {
     s.previous = "def";
     s.ref = "refs/heads/main";
     s.bad = {"bad1"};
-    add_history(s, {1700000000, "abc", "refs/heads/main", "deployed", ""});
+    add_history(s, {1700000000, "abc", "refs/heads/main", "deployed", "", {}});
     std::string err;
     auto back = state_from_json(state_to_json(s), err);
     REQUIRE(back);
@@ -80,7 +80,7 @@ TEST_CASE("state: round trip and bad commits") {
     CHECK(back->history[0].time == 1700000000);
     CHECK_FALSE(state_from_json("{not json", err));
     CHECK_FALSE(err.empty());
-    for (int i = 0; i < 150; ++i) add_history(s, {i, "c", "r", "deployed", ""});
+    for (int i = 0; i < 150; ++i) add_history(s, {i, "c", "r", "deployed", "", {}});
     CHECK(s.history.size() == 100);
     CHECK(s.history.back().time == 149);
 }
