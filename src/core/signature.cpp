@@ -5,6 +5,9 @@
 namespace huddle {
 namespace {
 
+// The fuzz build may compile the core as C++17 (fuzz/meson.build): no starts_with.
+bool begins(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 constexpr std::string_view kSsh = "-----BEGIN SSH SIGNATURE-----";
 constexpr std::string_view kPgp = "-----BEGIN PGP SIGNATURE-----";
 constexpr std::string_view kPgpMessage = "-----BEGIN PGP MESSAGE-----";
@@ -51,8 +54,8 @@ SignatureKind signature_kind(std::string_view sig) {
     size_t start = sig.find_first_not_of(" \t\r\n");
     if (start == std::string_view::npos) return SignatureKind::none;
     sig.remove_prefix(start);
-    if (sig.starts_with(kSsh)) return SignatureKind::ssh;
-    if (sig.starts_with(kPgp) || sig.starts_with(kPgpMessage)) return SignatureKind::openpgp;
+    if (begins(sig, kSsh)) return SignatureKind::ssh;
+    if (begins(sig, kPgp) || begins(sig, kPgpMessage)) return SignatureKind::openpgp;
     return SignatureKind::unknown;
 }
 
@@ -61,7 +64,7 @@ std::optional<SignedPayload> split_tag_signature(std::string_view tag) {
     size_t match = std::string_view::npos;
     for (size_t pos = 0; pos < tag.size();) {
         std::string_view rest = tag.substr(pos);
-        if (rest.starts_with(kSsh) || rest.starts_with(kPgp) || rest.starts_with(kPgpMessage)) match = pos;
+        if (begins(rest, kSsh) || begins(rest, kPgp) || begins(rest, kPgpMessage)) match = pos;
         size_t nl = tag.find('\n', pos);
         pos = nl == std::string_view::npos ? tag.size() : nl + 1;
     }
@@ -72,7 +75,7 @@ std::optional<SignedPayload> split_tag_signature(std::string_view tag) {
 std::optional<Signer> parse_ssh_verify(std::string_view output, std::string_view name_space) {
     std::string prefix = "Good \"" + std::string(name_space) + "\" signature for ";
     for (std::string_view line : lines_of(output)) {
-        if (!line.starts_with(prefix)) continue;
+        if (!begins(line, prefix)) continue;
         line.remove_prefix(prefix.size());
         size_t with = line.rfind(" with ");
         size_t key = line.rfind(" key ");
@@ -86,7 +89,7 @@ std::optional<Signer> parse_ssh_verify(std::string_view output, std::string_view
 
 std::string parse_ssh_key_fingerprint(std::string_view output) {
     for (std::string_view line : lines_of(output)) {
-        if (!line.starts_with("Good \"")) continue;
+        if (!begins(line, "Good \"")) continue;
         size_t key = line.rfind(" key ");
         if (key == std::string_view::npos) continue;
         std::string_view fp = line.substr(key + 5);
@@ -102,7 +105,7 @@ OpenPgpVerdict parse_gpg_status(std::string_view status) {
     std::string bad;
     constexpr std::string_view kPrefix = "[GNUPG:] ";
     for (std::string_view line : lines_of(status)) {
-        if (!line.starts_with(kPrefix)) continue;
+        if (!begins(line, kPrefix)) continue;
         line.remove_prefix(kPrefix.size());
         auto w = words_of(line);
         if (w.empty()) continue;

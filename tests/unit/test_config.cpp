@@ -231,3 +231,43 @@ TEST_CASE("config: two apps cannot share a local path") {
     CHECK(c.config);
     CHECK(d.config);
 }
+
+TEST_CASE("config: signers, keyring, verify and rewind in three formats") {
+    auto i = ini("[repository]\nremote path = https://e.org/a.git\ntag = v*\nsigners = /etc/huddle/keys/signers\nverify = both\nrewind = yes\n");
+    auto j = load_config("app", "app.json", Format::json,
+                         R"({"repository": {"remote path": "https://e.org/a.git", "tag": "v*", "signers": "/etc/huddle/keys/signers", "verify": "both", "rewind": true}})");
+    auto t = load_config("app", "app.toml", Format::toml,
+                         "[repository]\nremote_path = \"https://e.org/a.git\"\ntag = \"v*\"\nsigners = \"/etc/huddle/keys/signers\"\nverify = \"both\"\nrewind = true\n");
+    for (auto* r : {&i, &j, &t}) {
+        REQUIRE(r->config);
+        CHECK(r->config->repo.signers == "/etc/huddle/keys/signers");
+        CHECK(r->config->repo.verify == VerifyMode::both);
+        CHECK(r->config->repo.rewind);
+        CHECK(r->config->repo.signers_loc.line == 4);
+    }
+    // Trust set, verify not: the commit is checked; nothing set: nothing is.
+    auto k = ini("[repository]\nremote path = https://e.org/a.git\nkeyring = /etc/huddle/keys/release.asc\n");
+    REQUIRE(k.config);
+    CHECK(k.config->repo.verify == VerifyMode::commit);
+    CHECK(!k.config->repo.rewind);
+    auto none = ini("[repository]\nremote path = https://e.org/a.git\n");
+    CHECK(none.config->repo.verify == VerifyMode::none);
+}
+
+TEST_CASE("config: verify needs someone to trust, and tag modes need a tag") {
+    auto no_tag = ini("[repository]\nremote path = https://e.org/a.git\nsigners = /k/s\nverify = tag\n");
+    CHECK(!no_tag.config);
+    CHECK(has(no_tag, 4, "add tag = GLOB"));
+    auto nobody = ini("[repository]\nremote path = https://e.org/a.git\nverify = commit\n");
+    CHECK(!nobody.config);
+    CHECK(has(nobody, 3, "add signers = FILE"));
+    auto bogus = ini("[repository]\nremote path = https://e.org/a.git\nsigners = /k/s\nverify = yes\n");
+    CHECK(!bogus.config);
+    CHECK(has(bogus, 4, "'yes' is not one of: commit, tag, both, none"));
+    auto relative = ini("[repository]\nremote path = https://e.org/a.git\nsigners = keys/signers\n");
+    CHECK(!relative.config);
+    CHECK(has(relative, 3, "must be an absolute path"));
+    auto maybe = ini("[repository]\nremote path = https://e.org/a.git\nrewind = maybe\n");
+    CHECK(!maybe.config);
+    CHECK(has(maybe, 3, "expects true or false"));
+}
