@@ -82,7 +82,11 @@ Result<ToolRun> run_tool(std::vector<std::string> argv, const std::string& home,
     auto r = run_process(spec, [&](const std::string& line) {
         if (t.output.size() < 64 * 1024) t.output += line + "\n";
     });
-    if (!r) return Error{r.error().code, "cannot run " + spec.argv[0] + " to check the signature: " + r.error().message};
+    if (!r) {
+        const std::string& tool = spec.argv[0];
+        std::string package = tool == "ssh-keygen" ? "openssh-client" : tool;
+        return Error{r.error().code, "cannot run " + tool + " to check the signature (" + r.error().message + "); install it: apt install " + package};
+    }
     if (r->timed_out || r->signal) return Error{-ETIME, spec.argv[0] + " " + r->describe() + " while checking the signature"};
     t.ok = r->ok();
     return t;
@@ -109,18 +113,18 @@ Result<Signer> verify_ssh(Scratch& tmp, const SignedPayload& sp, const std::stri
     if (!sig) return sig.error();
     auto payload = tmp.write("payload", sp.payload);
     if (!payload) return payload.error();
-    auto found = run_tool({"/usr/bin/ssh-keygen", "-Y", "find-principals", "-s", *sig, "-f", signers}, tmp.dir());
+    auto found = run_tool({"ssh-keygen", "-Y", "find-principals", "-s", *sig, "-f", signers}, tmp.dir());
     if (!found) return found.error();
     if (!found->ok) {
         // Whose key it is, to name it: the signature alone says that much.
-        auto key = run_tool({"/usr/bin/ssh-keygen", "-Y", "check-novalidate", "-n", "git", "-s", *sig}, tmp.dir(), *payload);
+        auto key = run_tool({"ssh-keygen", "-Y", "check-novalidate", "-n", "git", "-s", *sig}, tmp.dir(), *payload);
         std::string fp = key && key->ok ? parse_ssh_key_fingerprint(key->output) : "";
         if (fp.empty()) return refused("the SSH signature does not verify (ssh-keygen: " + said(key ? key->output : found->output) + ")");
         return refused("signed by SSH key " + fp + ", which " + signers + " does not allow now (not listed, or outside its valid-after/valid-before; ssh-keygen: " +
                        said(found->output) + ")");
     }
     std::string principal = found->output.substr(0, found->output.find('\n'));
-    auto checked = run_tool({"/usr/bin/ssh-keygen", "-Y", "verify", "-f", signers, "-I", principal, "-n", "git", "-s", *sig}, tmp.dir(), *payload);
+    auto checked = run_tool({"ssh-keygen", "-Y", "verify", "-f", signers, "-I", principal, "-n", "git", "-s", *sig}, tmp.dir(), *payload);
     if (!checked) return checked.error();
     auto signer = checked->ok ? parse_ssh_verify(checked->output) : std::nullopt;
     if (!signer) return refused("bad SSH signature for " + principal + " (the signed content was changed, or the signature is not for it; ssh-keygen: " + said(checked->output) + ")");
@@ -138,11 +142,11 @@ Result<Signer> verify_openpgp(Scratch& tmp, const SignedPayload& sp, const std::
     if (!head) return head.error();
     if (head->find("-----BEGIN PGP PUBLIC KEY BLOCK-----") != std::string::npos) {
         ring = tmp.path("keyring.gpg");
-        auto d = run_tool({"/usr/bin/gpg", "--batch", "--no-options", "--quiet", "--homedir", tmp.dir(), "--output", ring, "--dearmor", keyring}, tmp.dir());
+        auto d = run_tool({"gpg", "--batch", "--no-options", "--quiet", "--homedir", tmp.dir(), "--output", ring, "--dearmor", keyring}, tmp.dir());
         if (!d) return Error{d.error().code, d.error().message + " (an armored keyring needs gpg; or give a binary one: gpg --dearmor)"};
         if (!d->ok) return Error{-EINVAL, "cannot read the armored keyring " + keyring + " (gpg: " + said(d->output) + ")"};
     }
-    auto checked = run_tool({"/usr/bin/gpgv", "--homedir", tmp.dir(), "--status-fd", "1", "--keyring", ring, *sig, *payload}, tmp.dir());
+    auto checked = run_tool({"gpgv", "--homedir", tmp.dir(), "--status-fd", "1", "--keyring", ring, *sig, *payload}, tmp.dir());
     if (!checked) return checked.error();
     OpenPgpVerdict v = parse_gpg_status(checked->output);
     if (v.good && checked->ok) return v.signer;
