@@ -22,7 +22,6 @@ PlanContext plan_context(const std::vector<std::string>& override_dirs) {
     ctx.fetch_binary = HUDDLE_BINDIR "/huddle-fetch";
     ctx.config_dirs = override_dirs;
     ctx.machine_id = sys::machine_id();
-    ctx.systemd_version = sys::running_systemd_version();
     return ctx;
 }
 

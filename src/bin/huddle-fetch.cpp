@@ -5,10 +5,12 @@
 #include "config.h"
 #include "sys/apps.hpp"
 #include <cstdio>
+#include <string_view>
 
 #include "core/decide.hpp"
 #include "sys/deploy.hpp"
 #include "sys/log.hpp"
+#include "sys/process.hpp"
 
 using namespace huddle;
 
@@ -30,6 +32,8 @@ int print_dry_run(const AppConfig& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The app unit's launcher (plan.cpp): nothing else runs before the exec.
+    if (argc == 2 && std::string_view(argv[1]) == "--exec-environment") return sys::exec_from_environment();
     CLI::App app{"huddle-fetch: ask APP's git remote whether its branch or tag moved; if so fetch, build, verify, switch to the new\n"
                  "release, restart the app and check it is healthy, rolling back if not. One cycle, then exit.",
                  "huddle-fetch"};

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace huddle {
 
 namespace {
@@ -81,7 +83,11 @@ void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
                              "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname", "RestrictRealtime",
                              "RestrictSUIDSGID", "LockPersonality"})
         pr.push_back(b(name, true));
-    pr.push_back(t("RestrictNamespaces", 0));  // the namespace types allowed: none
+    // The namespace types allowed: time only, which takes CAP_SYS_ADMIN the
+    // unit does not have, so in effect none. Not 0: systemd 252 to 257 write
+    // an empty mask into the transient unit file as "RestrictNamespaces=",
+    // which reads back after a daemon-reload as no restriction at all.
+    pr.push_back(t("RestrictNamespaces", kCloneNewTime));
     // Unix for PID 1 and the journal, IP for remotes, netlink for getaddrinfo.
     pr.push_back({"RestrictAddressFamilies", "(bas)", NameList{true, {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}}});
     pr.push_back({"SystemCallFilter", "(bas)", NameList{true, {"@system-service"}}});
@@ -107,29 +113,20 @@ Property exec(const char* n, std::vector<std::string> argv) {
     return {n, "a(sasb)", std::vector<ExecCommand>{{path, std::move(argv), false}}};
 }
 
-// The first systemd known to write an argument holding ';' to a transient
-// unit file so that it reads back the same (257, Debian 13). 253 to 256 are
-// not tested; they get 252's way.
-constexpr int kSystemdKeepsSemicolons = 257;
-
-// The app's ExecStart. systemd 252 writes an argument holding ';' to the
-// transient unit file as "...\;...", and after a daemon-reload reads it back
-// with the backslash: `sh -c 'a; b'` would run `a\; b`. There such arguments
-// go through the environment, which survives the round trip; systemd puts
-// "${NAME}" back as exactly one argument. systemd 257 keeps ';' but writes
-// "${NAME}" as "$${NAME}", a literal after the reload, so there the argument
-// is passed as it is. `passed`: the NAME=VALUE assignments that carry them.
-Property app_exec_start(const ApplicationConfig& a, int systemd_version, std::vector<std::string>& passed) {
-    Property start = exec("ExecStart", a.start);
-    std::vector<std::string>& argv = std::get<std::vector<ExecCommand>>(start.value)[0].argv;
-    const bool via_environment = systemd_version < kSystemdKeepsSemicolons;
-    for (size_t i = 1; via_environment && i < argv.size(); ++i)
-        if (a.start[i] != ";" && a.start[i].find(';') != std::string::npos) {
-            std::string name = "HUDDLE_ARGV_" + std::to_string(i);
-            passed.push_back(name + "=" + a.start[i]);  // literal: the environment is not $-expanded
-            argv[i] = "${" + name + "}";
-        }
-    return start;
+// The app's ExecStart. systemd 252 writes an argument holding '$' or ';'
+// into the transient unit file as "\$" and "\;", escapes its own parser does
+// not know: after any daemon-reload it reads them back with the backslash,
+// so a restart runs another command (`sh -c 'a; b'` runs `a\; b`, and
+// "$$HOME" becomes "\$\$HOME"). Such a command goes through the environment
+// instead, which survives the round trip: HUDDLE_ARGC and HUDDLE_ARGV_N hold
+// the words, and `huddle-fetch --exec-environment` execs them (exec-env.hpp).
+// `passed`: the NAME=VALUE assignments that carry them.
+Property app_exec_start(const ApplicationConfig& a, const std::string& fetch_binary, std::vector<std::string>& passed) {
+    bool mangled = std::any_of(a.start.begin(), a.start.end(), [](const std::string& w) { return w.find_first_of("$;") != std::string::npos; });
+    if (!mangled) return exec("ExecStart", a.start);
+    passed.push_back("HUDDLE_ARGC=" + std::to_string(a.start.size()));
+    for (size_t i = 0; i < a.start.size(); ++i) passed.push_back("HUDDLE_ARGV_" + std::to_string(i) + "=" + a.start[i]);  // literal: no $-expansion
+    return exec("ExecStart", {fetch_binary, "--exec-environment"});
 }
 
 UnitPlan app_unit(const AppConfig& c, const ApplicationConfig& a, const PlanContext& ctx) {
@@ -143,7 +140,7 @@ UnitPlan app_unit(const AppConfig& c, const ApplicationConfig& a, const PlanCont
     pr.push_back(s("Slice", "huddle.slice"));
     pr.push_back(s("Type", a.type));
     std::vector<std::string> passed;
-    pr.push_back(app_exec_start(a, ctx.systemd_version, passed));
+    pr.push_back(app_exec_start(a, ctx.fetch_binary, passed));
     pr.push_back(s("WorkingDirectory", a.working_directory));
     pr.push_back(s("User", a.user));
     if (!a.group.empty()) pr.push_back(s("Group", a.group));

@@ -13,6 +13,10 @@
 
 namespace huddle {
 
+// CLONE_NEWTIME (linux/sched.h), the one namespace type the fetch unit may
+// make; see sandbox() in plan.cpp.
+inline constexpr uint64_t kCloneNewTime = 0x80;
+
 struct ExecCommand {
     std::string path;
     std::vector<std::string> argv;
@@ -70,7 +74,6 @@ struct PlanContext {
     std::vector<std::string> config_dirs;  // passed to huddle-fetch as -c DIR when not the default search path
     std::string machine_id;                // spreads the first poll across a fleet
     usec_t poll_floor = 0;                 // from the poll budget (pollbudget.hpp); 0: every app polls as configured
-    int systemd_version = 0;               // PID 1's major version; 0: unknown, plan for the oldest supported (252)
 };
 
 AppPlan plan_app(const AppConfig& c, const PlanContext& ctx);

@@ -102,7 +102,7 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                        if (p.name == "CapabilityBoundingSet")
                            out.push_back(key + "=" + capability_names(v));
                        else if (p.name == "RestrictNamespaces")
-                           out.push_back(key + "=" + (v == 0 ? "yes" : "no"));  // the namespaces allowed: none, or (for now) all
+                           out.push_back(key + "=" + (v == 0 ? "yes" : v == kCloneNewTime ? "time" : "no"));  // the namespaces allowed
                        else
                            out.push_back(key + "=" + format_timespan(v));
                    },

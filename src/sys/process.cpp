@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "clock.hpp"
@@ -169,6 +171,35 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     else if (WIFSIGNALED(status))
         res.signal = WTERMSIG(status);
     return res;
+}
+
+int exec_from_environment() {
+    const char* count = std::getenv("HUDDLE_ARGC");
+    char* end = nullptr;
+    long n = count ? std::strtol(count, &end, 10) : 0;
+    if (!count || *end || n < 1 || n > 4096) {
+        std::fprintf(stderr, "huddle-fetch --exec-environment: HUDDLE_ARGC is missing or not a count of words\n");
+        return 127;
+    }
+    std::vector<std::string> words;
+    for (long i = 0; i < n; ++i) {
+        std::string name = "HUDDLE_ARGV_" + std::to_string(i);
+        const char* w = std::getenv(name.c_str());
+        if (!w) {
+            std::fprintf(stderr, "huddle-fetch --exec-environment: %s is missing\n", name.c_str());
+            return 127;
+        }
+        words.emplace_back(w);
+        ::unsetenv(name.c_str());
+    }
+    ::unsetenv("HUDDLE_ARGC");
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    int err = errno;
+    std::fprintf(stderr, "huddle-fetch --exec-environment: cannot run %s: %s\n", argv[0], std::strerror(err));
+    return err == ENOENT ? 127 : 126;
 }
 
 }  // namespace huddle::sys

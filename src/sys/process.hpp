@@ -40,6 +40,13 @@ struct UserIds {
     std::vector<unsigned> groups;  // supplementary, as initgroups(3) would set them
 };
 
+// huddle-fetch --exec-environment, the app unit's ExecStart for a command
+// that a transient unit file cannot carry (plan.cpp, app_exec_start): exec
+// the words in HUDDLE_ARGC and HUDDLE_ARGV_0... (removed from the
+// environment first), searching PATH as systemd would. Returns only on
+// failure, with the exit status to use (as a shell's: 127 not found).
+int exec_from_environment();
+
 // -ENOENT, saying which and what to do, for an unknown user or group.
 Result<UserIds> lookup_user(const std::string& user, const std::string& group);
 

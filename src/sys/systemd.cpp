@@ -80,15 +80,4 @@ void Systemd::reopen_if_lost() {
     peer_ = (*fresh)->peer_;
 }
 
-int running_systemd_version() {
-    if (::geteuid() != 0 || ::access("/run/systemd/private", F_OK) != 0) return 0;
-    auto bus = open_private_socket();
-    if (!bus) return 0;
-    char* version = nullptr;
-    if (sd_bus_get_property_string(bus->get(), bus::kDest, bus::kPath, bus::kManager, "Version", nullptr, &version) < 0) return 0;
-    int major = std::atoi(version);  // "257.13-1~deb13u1", "252"
-    std::free(version);
-    return major;
-}
-
 }  // namespace huddle::sys

@@ -158,9 +158,5 @@ private:
     std::map<std::string, std::string> early_results_;  // JobRemoved seen before the call's reply
 };
 
-// The major version of the systemd running as PID 1 (Manager.Version over
-// its private socket), or 0 when there is none to ask (not root, no systemd,
-// as in a build root): callers then plan for the oldest systemd supported.
-int running_systemd_version();
 
 }  // namespace huddle::sys

@@ -23,7 +23,7 @@ ct_boot() {
   systemd-nspawn -D "$CT_DIR/root" ${CT_NSPAWN_ARGS:-} --register=no --keep-unit --link-journal=no \
     --uuid="$(tr -d - < /proc/sys/kernel/random/uuid)" -M "${CT_MACHINE:-huddle-test}" -b >>"$CT_DIR/console.log" 2>&1 &
   CT_NSPAWN=$!
-  local deadline=$((SECONDS + 120)) state=""
+  local deadline=$((SECONDS + ${CT_BOOT_TIMEOUT:-300})) state=""  # a loaded 2-core machine boots slowly
   while [ $SECONDS -lt $deadline ]; do
     CT_LEADER=$(pgrep -P "$CT_NSPAWN" | head -n1 || true)
     if [ -n "$CT_LEADER" ]; then

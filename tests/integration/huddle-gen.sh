@@ -282,13 +282,49 @@ t_poll_budget() {
   [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "the app was restarted" || return 1
 }
 
+# systemctl show's lines without what changes by itself: when a command or a
+# timer last ran or runs next, and the order of dependency lists.
+normalize_show() {
+  python3 -c '
+import re, sys
+for line in sys.stdin:
+    line = re.sub(r" ; start_time=[^}]*", "", line.rstrip("\n"))
+    line = re.sub(r" ; next_elapse=[^}]*", "", line)
+    m = re.match(r"(\S+ (After|Before|Wants|Requires|WantedBy)=)(.*)", line)
+    if m:
+        line = m.group(1) + " ".join(sorted(m.group(3).split()))
+    print(line)'
+}
+
+# What systemd has of every property huddle-gen set on APP's units, one
+# "UNIT NAME=VALUE" line each, and each service's systemd-analyze exposure.
+unit_snapshot() {  # APP
+  local unit name
+  ct huddlectl plan --json "$1" | python3 -c '
+import json, sys
+for app in json.load(sys.stdin)["apps"]:
+    for u in app["units"]:
+        for p in u["properties"]:
+            print(u["name"], p["name"])' | while read -r unit name; do
+    printf '%s %s\n' "$unit" "$(ct systemctl show -p "$name" "$unit")"
+  done | normalize_show
+  for unit in "huddle@$1.service" "huddle-fetch@$1.service"; do
+    ct systemd-analyze security --no-pager "$unit" 2>&1 | grep -o 'Overall exposure level for .*'
+  done
+}
+
 t_reload_and_reexec() {
-  local pa
+  local pa before after
   apps_up alpha || return 1
   pa=$(prop huddle@alpha.service MainPID)
+  before=$(unit_snapshot alpha)
   ct systemctl daemon-reload
+  after=$(unit_snapshot alpha)
+  [ "$after" = "$before" ] || fail "daemon-reload changed properties: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]')" || return 1
   ct systemctl daemon-reexec
   wait_for "systemd back after reexec" 30 active huddle@alpha.service || return 1
+  after=$(unit_snapshot alpha)
+  [ "$after" = "$before" ] || fail "daemon-reexec changed properties: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]')" || return 1
   [ "$(prop huddle@alpha.service MainPID)" = "$pa" ] || fail "alpha restarted by daemon-reexec" || return 1
   active huddle-fetch@alpha.timer || fail "timer lost by daemon-reexec" || return 1
   ct systemctl start huddle-gen.service
@@ -326,6 +362,6 @@ run_test "stop then start by hand works" t_stop_then_start_by_hand
 run_test "a burst of config changes is not lost" t_burst_of_changes_is_not_lost
 run_test "--dry-run shows actions and changes nothing" t_dry_run
 run_test "the poll budget in /etc/default/huddle slows the timers, not the apps" t_poll_budget
-run_test "daemon-reload and daemon-reexec keep the units" t_reload_and_reexec
+run_test "daemon-reload and daemon-reexec keep the units and every property huddle set, the sandbox included" t_reload_and_reexec
 run_test "a reboot recreates the units" t_reboot_recreates
 suite_end

@@ -85,55 +85,35 @@ TEST_CASE("plan: [repository] only makes a poller and no app unit") {
     // Deploys and `huddlectl deploy` start it often: no start limit.
     REQUIRE(prop(*f, "StartLimitIntervalUSec"));
     CHECK(std::get<uint64_t>(prop(*f, "StartLimitIntervalUSec")->value) == 0);
+    // Not 0: systemd writes an empty mask into the transient file as "no restriction".
+    CHECK(std::get<uint64_t>(prop(*f, "RestrictNamespaces")->value) == kCloneNewTime);
 }
 
-TEST_CASE("plan: an argument with ';' goes through the environment") {
-    // systemd 252 does not read back "a\;b" from a transient unit file
-    // after daemon-reload; the environment survives it.
+TEST_CASE("plan: a command holding '$' or ';' goes through the environment") {
+    // systemd 252 writes "\\$" and "\\;" into the transient unit file and,
+    // after a daemon-reload, reads them back with the backslash; the
+    // environment survives it, and huddle-fetch --exec-environment execs it.
     AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
                              "[application]\nstart = \"/bin/sh -c 'echo $HOME; exec sleep 1' ; x\"\n"),
                          ctx());
     const UnitPlan* a = unit(p, UnitRole::app);
     REQUIRE(a);
     auto exec = std::get<std::vector<ExecCommand>>(prop(*a, "ExecStart")->value);
-    CHECK(exec[0].argv == std::vector<std::string>{"/bin/sh", "-c", "${HUDDLE_ARGV_2}", ";", "x"});
+    CHECK(exec[0].path == "/usr/bin/huddle-fetch");
+    CHECK(exec[0].argv == std::vector<std::string>{"/usr/bin/huddle-fetch", "--exec-environment"});
     auto env = std::get<std::vector<std::string>>(prop(*a, "Environment")->value);
-    CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data",
-                                          "HUDDLE_ARGV_2=echo $HOME; exec sleep 1"});  // the value is literal: no $$
-    // A word that merely looks like such a name is left alone.
+    CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data", "HUDDLE_ARGC=5", "HUDDLE_ARGV_0=/bin/sh",
+                                          "HUDDLE_ARGV_1=-c", "HUDDLE_ARGV_2=echo $HOME; exec sleep 1",  // the value is literal: no $$
+                                          "HUDDLE_ARGV_3=;", "HUDDLE_ARGV_4=x"});
+    // A command without either is passed as it is.
     AppPlan q = plan_app(cfg("[repository]\nremote_path = \"/r\"\n[application]\nstart = \"echo HUDDLE_ARGV_1\"\n"), ctx());
     auto qexec = std::get<std::vector<ExecCommand>>(prop(*unit(q, UnitRole::app), "ExecStart")->value);
     CHECK(qexec[0].argv == std::vector<std::string>{"echo", "HUDDLE_ARGV_1"});
 }
 
-TEST_CASE("plan: on systemd 257 an argument with ';' is passed as it is") {
-    // 257 reads ';' back from a transient unit file, and writes "${NAME}" as
-    // "$${NAME}", which after a daemon-reload is no longer expanded.
-    PlanContext c = ctx();
-    c.systemd_version = 257;
-    AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
-                             "[application]\nstart = \"/bin/sh -c 'echo $HOME; exec sleep 1' ; x\"\n"),
-                         c);
-    const UnitPlan* a = unit(p, UnitRole::app);
-    REQUIRE(a);
-    auto exec = std::get<std::vector<ExecCommand>>(prop(*a, "ExecStart")->value);
-    CHECK(exec[0].argv == std::vector<std::string>{"/bin/sh", "-c", "echo $$HOME; exec sleep 1", ";", "x"});
-    auto env = std::get<std::vector<std::string>>(prop(*a, "Environment")->value);
-    CHECK(env == std::vector<std::string>{"HUDDLE_APP=web", "HUDDLE_DATA=/var/lib/huddle/web/data"});
-    // Unknown (0, no systemd to ask) and 252 take the environment.
-    c.systemd_version = 252;
-    auto old = std::get<std::vector<ExecCommand>>(prop(*unit(plan_app(cfg("[repository]\nremote_path = \"/r\"\n"
-                                                                          "[application]\nstart = \"sh -c 'a; b'\"\n"),
-                                                                      c),
-                                                             UnitRole::app),
-                                                        "ExecStart")
-                                                       ->value);
-    CHECK(old[0].argv == std::vector<std::string>{"sh", "-c", "${HUDDLE_ARGV_2}"});
-}
-
 TEST_CASE("plan: [application] makes the app service") {
     AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\nlocal_path = \"/srv/web\"\n"
-                             "[application]\nstart = \"python3 -m http.server $PORT\"\nuser = \"www-data\"\ngroup = \"www\"\n"
+                             "[application]\nstart = \"python3 -m http.server 8080\"\nuser = \"www-data\"\ngroup = \"www\"\n"
                              "type = \"notify\"\nrestart = \"on-failure\"\nstop_timeout = \"30s\"\nenvironment = { PORT = 8080 }\n"
                              "environment_file = \"/etc/default/web\"\n"),
                          ctx());
@@ -142,7 +122,7 @@ TEST_CASE("plan: [application] makes the app service") {
     CHECK(a->name == "huddle@web.service");
     CHECK(prop(*a, "ExecStart")->signature == "a(sasb)");
     auto exec = std::get<std::vector<ExecCommand>>(prop(*a, "ExecStart")->value);
-    CHECK(exec[0].argv == std::vector<std::string>{"python3", "-m", "http.server", "$$PORT"});
+    CHECK(exec[0].argv == std::vector<std::string>{"python3", "-m", "http.server", "8080"});
     CHECK(std::get<std::string>(prop(*a, "User")->value) == "www-data");
     CHECK(std::get<std::string>(prop(*a, "Group")->value) == "www");
     CHECK(std::get<std::string>(prop(*a, "Type")->value) == "notify");
@@ -186,9 +166,12 @@ TEST_CASE("plan: names are escaped as systemd does") {
 }
 
 TEST_CASE("render: unit-file text for each property type") {
-    AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n[application]\nstart = \"echo '50% off' $X\"\nenvironment = { MSG = 'say \"hi\"' }\n"), ctx());
+    AppPlan p = plan_app(cfg("[repository]\nremote_path = \"/r\"\n[application]\nstart = \"echo '50% off'\"\nenvironment = { MSG = 'say \"hi\"' }\n"), ctx());
     std::string text = render_app(p);
-    CHECK_THAT(text, Catch::Contains("ExecStart=echo \"50%% off\" \"$$X\""));
+    CHECK_THAT(text, Catch::Contains("ExecStart=echo \"50%% off\""));
+    std::string launched = render_app(plan_app(cfg("[repository]\nremote_path = \"/r\"\n[application]\nstart = \"echo $X\"\n"), ctx()));
+    CHECK_THAT(launched, Catch::Contains("ExecStart=/usr/bin/huddle-fetch --exec-environment"));
+    CHECK_THAT(launched, Catch::Contains("Environment=\"HUDDLE_ARGV_1=$X\""));
     CHECK_THAT(text, Catch::Contains("Environment=\"MSG=say \\\"hi\\\"\""));
     CHECK_THAT(text, Catch::Contains("EnvironmentFile=-/var/lib/huddle/web/release.env"));
     CHECK_THAT(text, Catch::Contains("OnUnitActiveSec=1min"));
