@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,20 +103,25 @@ Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const Use
 }
 
 // Hand FD's lines to ON_LINE until it closes (true) or DEADLINE passes (false).
-bool read_lines(int fd, usec_t deadline, const std::function<void(const std::string& line)>& on_line) {
+bool read_lines(int fd, int pidfd, usec_t deadline, const std::function<void(const std::string& line)>& on_line) {
     std::string buf;
     char chunk[4096];
-    bool closed = false;
+    bool closed = false, exited = false;
     while (!closed) {
         int wait_ms = -1;
-        if (deadline) {
+        if (exited) {
+            wait_ms = 0;  // what the step wrote before it ended, then stop
+        } else if (deadline) {
             usec_t now = monotonic_usec();
             if (now >= deadline) break;
             wait_ms = static_cast<int>((deadline - now) / 1000) + 1;
         }
-        struct pollfd p = {fd, POLLIN, 0};
-        int r = poll(&p, 1, wait_ms);
+        struct pollfd p[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+        int r = poll(p, pidfd >= 0 && !exited ? 2 : 1, wait_ms);
+        if (r == 0 && exited) return true;  // its leftovers may hold the pipe open
         if (r <= 0) continue;  // EINTR, or the deadline: checked above
+        if (!exited && pidfd >= 0 && (p[1].revents & POLLIN)) exited = true;
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n <= 0) {
             closed = true;
@@ -160,8 +166,17 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     auto child = spawn(spec, program, ids);
     if (!child) return child.error();
     RunResult res;
-    res.timed_out = !read_lines(child->out.get(), spec.timeout ? monotonic_usec() + spec.timeout : 0, on_line);
+    // The step ends when its process does: what it left running in its
+    // process group (a daemon, `cmd &`) must not go on writing the release
+    // after the step, so it is killed while the leader is still a zombie
+    // (its id, the group's, cannot be reused until it is reaped).
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child->pid, 0)));
+    res.timed_out = !read_lines(child->out.get(), pidfd.get(), spec.timeout ? monotonic_usec() + spec.timeout : 0, on_line);
     if (res.timed_out) stop_group(child->pid);
+    siginfo_t info{};
+    while (waitid(P_PID, static_cast<id_t>(child->pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    kill(-child->pid, SIGKILL);
     int status = 0;
     while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }

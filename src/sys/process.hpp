@@ -1,6 +1,7 @@
 // Run a deploy step (build, verify, health command) as a given user, with a
 // time limit, each output line handed to a callback. The step runs in its own
-// process group so a timeout stops everything it started.
+// process group, so a timeout, and the step's end, stop everything it
+// started there.
 #pragma once
 #include <functional>
 #include <string>

@@ -636,6 +636,19 @@ t_kill_during_deploy() {
   [ "$(deploy crash)" = 0 ] && [ "$(live_commit crash)" = "$(head_of crash)" ] || fail "the next poll did not converge" || return 1
 }
 
+# A build that leaves a writer running in the background: it is killed when
+# the build step ends, so verify sees a release nothing writes any more.
+t_build_leftovers_are_killed() {
+  new_repo stray
+  app_config stray file:///srv/git/stray.git "build = nohup sh -c 'while :; do echo x >> stray; sleep 0.1; done' >/dev/null 2>&1 &
+verify = sleep 1; a=\$(wc -c < stray); sleep 1; test \"\$(wc -c < stray)\" = \"\$a\"" | put stray.ini
+  wait_units stray || return 1
+  local rc; rc=$(deploy stray)
+  [ "$rc" = 0 ] || fail "deploy exited $rc: the build's background writer outlived its step" || return 1
+  ct pgrep -f 'echo x >> stray' >/dev/null && fail "the build's background writer still runs" && return 1
+  return 0
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "first deploy, a push and an empty commit are deployed" t_first_deploy_and_push
@@ -659,6 +672,7 @@ run_test "a notify app that never says READY rolls back" t_notify_never_ready_ro
 run_test "a deploy talks to systemd over the system bus, and to PID 1 directly without one" t_system_bus_and_without_it
 run_test "the 65th deploy at once waits for a slot, then deploys" t_deploy_waits_for_a_slot
 run_test "systemd frozen past the call timeout during a deploy's checks is no verdict on the release" t_busy_systemd_is_no_verdict
+run_test "a build's background process is killed when the build ends, before verify" t_build_leftovers_are_killed
 run_test "kill -9 at random points of 50 deploys leaves a complete release" t_kill_during_deploy
 run_test "the machine powered off in 10 deploys leaves a complete release" t_container_stopped_mid_deploy
 suite_end

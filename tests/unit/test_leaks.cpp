@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "catch.hpp"
@@ -105,4 +106,39 @@ TEST_CASE("leaks: the app lock is released with its holder", "[leaks]") {
     }
     CHECK(open_fds() == before);
     CHECK(sys::AppLock::try_acquire(d.path + "/lock"));
+}
+
+namespace {
+// Whether PID runs (not gone, not a zombie waiting for its new parent).
+bool running(const std::string& pid) {
+    std::ifstream f("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(f, line)) return false;
+    size_t paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::string s;
+    std::getline(f, s);
+    return s;
+}
+}  // namespace
+
+TEST_CASE("leaks: what a step leaves running is killed when the step ends", "[leaks]") {
+    TempDir d;
+    // One keeps the output pipe open (`cmd &`), one lets go of it and leaves
+    // its own process group's leader behind; neither may outlive the step.
+    for (const char* tail : {"&", ">/dev/null 2>&1 &"}) {
+        std::string script = "sleep 60 " + std::string(tail) + " echo $! > " + d.path + "/pid; echo started";
+        std::string out;
+        auto r = sys::run_process({{"/bin/sh", "-c", script}, "", "", "/", {}, 30 * kUsecPerSec, ""}, [&](const std::string& l) { out += l; });
+        REQUIRE(r);
+        CHECK(r->ok());  // ended with its shell, not by the 30 s limit
+        CHECK(out == "started");
+        std::string pid = slurp(d.path + "/pid");
+        REQUIRE(!pid.empty());
+        for (int i = 0; i < 100 && running(pid); ++i) ::usleep(20000);
+        CHECK_FALSE(running(pid));
+    }
 }
