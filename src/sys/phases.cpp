@@ -93,8 +93,13 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
     if (Status st = run_scripts("verify", c_.deploy.verify, tmp, commit, release); !st) return failed(st.error());
     // Read-only to the app from here on (a plain checkout is root's and not
     // writable by others already); then it appears, complete, in one rename.
-    if (steps)
+    if (steps) {
         if (Status st = chown_tree(tmp, 0, 0, true); !st) return failed({st.error().code, "cannot finish the release: " + st.error().message});
+        // The steps ran as the app's user, who could set the mark on its own
+        // directory; only root's say-so counts, and root did not say so.
+        if (::removexattr(tmp.c_str(), kVerbatim) < 0 && errno != ENODATA && errno != ENOTSUP)
+            return failed(errno_error(errno, "cannot finish the release " + release));
+    }
     if (!steps) ::setxattr(tmp.c_str(), kVerbatim, "1", 1, 0);  // without it, the next checkout writes every file
     if (::rename(tmp.c_str(), release.c_str()) < 0) return failed(errno_error(errno, "cannot finish the release " + release));
     return {};

@@ -40,6 +40,7 @@ struct FakeGit {
     std::map<std::string, std::string> parents;                  // commit -> parent
     Error remote_down{0, ""};                                    // code != 0: ls_remote fails so
     int ls_remote_calls = 0, fetches = 0, checkouts = 0;
+    std::string last_base;  // the base commit the last checkout was offered
 
     // Push COMMIT (a 40-hex id made from SEED) to refs/heads/BRANCH with one file.
     std::string push(const std::string& branch, char seed, const std::string& content) {
@@ -79,8 +80,9 @@ public:
             if (c.rfind(oid, 0) == 0) return c;
         return "";
     }
-    Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string&, const std::string&) override {
+    Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base, const std::string&) override {
         g_.checkouts++;
+        g_.last_base = base;
         if (!g_.fetched.count(oid)) return Error{-ENOENT, "commit " + oid + " is not in the repository"};
         if (::mkdir(dir.c_str(), 0755) < 0) return Error{-errno, "mkdir " + dir};
         for (const auto& [path, content] : g_.commits[oid]) std::ofstream(dir + "/" + path) << content;

@@ -285,3 +285,20 @@ TEST_CASE("cycle: rollback by hand switches back, restarts, and marks the commit
     CHECK(w.live() == c2);
     CHECK(sys::rollback(w.config, std::string(40, 'e'), w.env) == sys::kFetchConfig);
 }
+
+TEST_CASE("cycle: a build cannot mark its release as its commit's exact tree", "[cycle]") {
+    World w;
+    // The build runs as the app's user, who owns the release directory then
+    // and can set the mark that lets the next checkout share its files.
+    w.config.deploy.build = {"python3 -c \"import os; os.setxattr('.', 'user.huddle.verbatim', b'1')\" && echo changed > app.txt"};
+    w.git.push("main", 'a', "v1");
+    REQUIRE(w.poll() == sys::kFetchOk);
+    w.config.deploy.build.clear();  // the next release has no steps: it may share a verbatim one's files
+    w.git.push("main", 'b', "v2");
+    REQUIRE(w.poll() == sys::kFetchOk);
+    CHECK(w.git.last_base.empty());  // not offered the built release as a base
+    // Without steps a release is verbatim, and the next one shares its files.
+    w.git.push("main", 'c', "v3");
+    REQUIRE(w.poll() == sys::kFetchOk);
+    CHECK(w.git.last_base == std::string(40, 'b'));
+}
