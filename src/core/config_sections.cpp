@@ -221,7 +221,16 @@ void Interpreter::application(AppConfig& c) {
         else a.group = *g;
     }
     environment(a);
-    if (auto ef = abs_path("application", "environment file")) a.environment_file = *ef;
+    if (auto ef = abs_path("application", "environment file")) {
+        // PID 1 reads it as root, following symlinks: from the release (what
+        // the remote holds) or huddle's state it would be the remote's choice.
+        const std::string& lp = c.repo.local_path;
+        if (ef->rfind(lp + "/", 0) == 0 || ef->rfind("/var/lib/huddle/", 0) == 0)
+            error(*get("application", "environment file"), "'" + *ef + "' is inside " + (ef->rfind(lp + "/", 0) == 0 ? "local path, the release the remote provides" : "huddle's state") +
+                                                                 "; systemd reads it as root and follows its symlinks. Keep it outside, e.g. /etc/default/" + name_);
+        else
+            a.environment_file = *ef;
+    }
     if (auto t = one_of("application", "type", {"simple", "exec", "notify"})) a.type = *t;
     if (auto r = one_of("application", "restart", {"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"})) a.restart = *r;
     a.stop_timeout = duration("application", "stop timeout");

@@ -271,3 +271,17 @@ TEST_CASE("config: verify needs someone to trust, and tag modes need a tag") {
     CHECK(!maybe.config);
     CHECK(has(maybe, 3, "expects true or false"));
 }
+
+TEST_CASE("config: an environment file inside the release or huddle's state is refused") {
+    // The release is what the remote holds: a symlink there named
+    // /etc/shadow would be read by PID 1 as root.
+    auto in_release = ini("[repository]\nremote path = https://e.org/a.git\nlocal path = /srv/a\n[application]\nstart = ./run\nenvironment file = /srv/a/app.env\n");
+    CHECK(!in_release.config);
+    CHECK(has(in_release, 6, "is inside local path"));
+    auto in_state = ini("[repository]\nremote path = https://e.org/a.git\n[application]\nstart = ./run\nenvironment file = /var/lib/huddle/app/current/.env\n");
+    CHECK(!in_state.config);
+    CHECK(has(in_state, 5, "inside"));
+    auto outside = ini("[repository]\nremote path = https://e.org/a.git\nlocal path = /srv/a\n[application]\nstart = ./run\nenvironment file = /srv/a.env\n");
+    REQUIRE(outside.config);
+    CHECK(outside.config->app->environment_file == "/srv/a.env");
+}
