@@ -105,18 +105,33 @@ std::string dir_of(const std::string& p) {
     return slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
 }
 
+// Every directory from DIR up to "/": whoever can write one of them can
+// replace what lies below it. Above DIR itself a sticky directory (/tmp)
+// passes: others can add names there but not replace root's. DIR itself
+// must be root's alone (others could add files beside the config).
+std::string check_ancestors(std::string dir) {
+    for (bool first = true;; first = false) {
+        struct stat st {};
+        bool sticky = !first && ::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_ISVTX) && (st.st_uid == 0 || st.st_uid == ::geteuid());
+        if (!sticky)
+            if (std::string why = check_one(dir, true, false); !why.empty()) return why;
+        if (dir == "/" || dir == ".") return "";
+        dir = dir_of(dir);
+    }
+}
+
 }  // namespace
 
 std::string unsafe_permissions(const std::string& path, bool secret) {
     // huddle runs what a config says as root: whoever can change the file,
-    // or replace it through its directory, can run commands as root.
-    std::string why = check_one(dir_of(path), true, false);
+    // or replace it through any directory above it, can run commands as root.
+    std::string why = check_ancestors(dir_of(path));
     if (!why.empty()) return why;
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
     if (!real) return "";
     std::string target = real.get();
     if (target != path && dir_of(target) != dir_of(path)) {
-        why = check_one(dir_of(target), true, false);
+        why = check_ancestors(dir_of(target));
         if (!why.empty()) return "through a symlink, " + why;
     }
     why = check_one(target, false, secret);

@@ -69,3 +69,22 @@ TEST_CASE("permissions: credentials are not readable by others") {
     // A config may be world-readable.
     CHECK(unsafe_permissions(d.file("k4", 0644), false) == "");
 }
+
+TEST_CASE("permissions: every directory above a config, and above a symlink's target, counts") {
+    TempDir d;
+    // /etc/huddle/app.ini -> D/open/inner/app.ini, with D/open writable by
+    // all: anyone can swap inner/ for a directory of their own.
+    std::string open = d.path + "/open", inner = open + "/inner";
+    REQUIRE(::mkdir(open.c_str(), 0777) == 0);
+    ::chmod(open.c_str(), 0777);
+    REQUIRE(::mkdir(inner.c_str(), 0755) == 0);
+    std::ofstream(inner + "/app.ini") << "[repository]\n";
+    CHECK(unsafe_permissions(inner + "/app.ini").find("its directory " + open + " is writable by every user") != std::string::npos);
+    std::string link = d.path + "/app.ini";
+    REQUIRE(::symlink((inner + "/app.ini").c_str(), link.c_str()) == 0);
+    CHECK(unsafe_permissions(link).rfind("through a symlink, its directory " + open, 0) == 0);
+    // Sticky, as /tmp is, above the config's own directory: others cannot
+    // replace root's entries there.
+    ::chmod(open.c_str(), 01777);
+    CHECK(unsafe_permissions(link) == "");
+}
