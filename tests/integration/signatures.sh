@@ -377,6 +377,29 @@ rewind = false" || return 1
   accepted orph "a signed descendant of the live release" || return 1
 }
 
+# A pinned commit is the operator's choice: an older one deploys with rewind
+# = false; its signature is still checked.
+t_pin_is_not_a_rewind() {
+  keys || return 1
+  local a b
+  deployed pin "$ALICE" "signers = $SIGNERS" || return 1
+  a=$(head_of pin)
+  commit_push pin 2 "$ALICE"; b=$(head_of pin)
+  accepted pin "b" || return 1
+  app_config pin "signers = $SIGNERS
+commit = $a" | put pin.ini
+  sleep 1; wait_units pin || return 1
+  local rc; rc=$(deploy pin)
+  [ "$rc" = 0 ] && [ "$(live_commit pin)" = "$a" ] || fail "a pin to an older signed commit with rewind = false: exit $rc, live $(live_commit pin), not $a" || return 1
+  # A pin to an unsigned commit is still refused.
+  commit_push pin 3 ""
+  local u; u=$(head_of pin)
+  app_config pin "signers = $SIGNERS
+commit = $u" | put pin.ini
+  sleep 1; wait_units pin || return 1
+  REFUSED_REF=${u:0:12} refused pin "signature:" "a pin to an unsigned commit" || return 1
+}
+
 # A config error for huddlectl validate (exit 1, the message names the key and
 # what to do) and for huddle-fetch (exit 1, nothing deployed).
 config_refused() {  # APP KEY TEXT
@@ -488,6 +511,7 @@ run_test "verify = tag: unsigned annotated and lightweight tags refused, a signe
 run_test "verify = both: a signed tag on an unsigned commit is refused" t_verify_both
 run_test "rewind = false refuses a force-push to an older commit, rollback by hand allowed; rewind = true deploys it" t_rewind
 run_test "rewind = false refuses a force-push to unrelated history" t_unrelated_history_refused
+run_test "a pin to an older commit is no rewind; a pin to an unsigned commit is refused" t_pin_is_not_a_rewind
 run_test "config errors: signers writable by others or not root's, missing files, verify without tag or keys" t_config_errors
 run_test "a no-change poll with signers set writes nothing and checks no signature" t_no_change_poll_writes_nothing
 suite_end
