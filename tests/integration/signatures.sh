@@ -211,6 +211,14 @@ t_openpgp_binary_keyring() {
   shows_signer pgpb "$BOT_ID" "$(pgp_fp bot)" || return 1
 }
 
+# Without signers or keyring nothing is checked, and status --json says so.
+t_no_signers_no_signer() {
+  deployed nosig "" "" || return 1
+  local out; out=$(ct huddlectl status nosig --json 2>&1)
+  printf '%s' "$out" | jq -e '.[0].signer == {principal: "", fingerprint: ""}' >/dev/null 2>&1 ||
+    fail "huddlectl status nosig --json: signer is not empty: $out" || return 1
+}
+
 t_unsigned_refused() {
   keys || return 1
   # A first deploy of an unsigned commit: nothing deployed at all.
@@ -502,6 +510,7 @@ setup || suite_setup_failed
 run_test "a commit signed by an allowed SSH key is deployed; its signer in status, history, state.json and the journal" t_ssh_signed_deployed
 run_test "a commit signed by an OpenPGP key in an armored keyring is deployed; its signer shown" t_openpgp_armored_keyring
 run_test "a commit signed by an OpenPGP key in a binary keyring is deployed; its signer shown" t_openpgp_binary_keyring
+run_test "without signers or keyring an unsigned commit deploys; status --json shows an empty signer" t_no_signers_no_signer
 run_test "an unsigned commit is refused (exit 4), the old release runs, the next signed push deploys" t_unsigned_refused
 run_test "a commit signed by a key in no signers file or keyring is refused" t_unknown_key_refused
 run_test "a commit signed by an expired OpenPGP key is refused" t_expired_openpgp_key_refused
