@@ -102,7 +102,7 @@ deployed() {  # NAME SIGN REPO
   app_config "$1" "$3" | put "$1.ini"
   wait_units "$1" || return 1
   local rc; rc=$(deploy "$1")
-  [ "$rc" = 0 ] || fail "the first deploy of $1 (signed) exited $rc, not 0" || return 1
+  [ "$rc" = 0 ] || fail "the first deploy of $1 exited $rc, not 0" || return 1
   [ "$(live_commit "$1")" = "$(head_of "$1")" ] || fail "$1's first commit is not live" || return 1
 }
 # The last entry of huddlectl history APP --json, checked by a jq filter.
