@@ -28,8 +28,15 @@ Hostile input:
                                        units; there assert-valid also requires the app to be planned. An
                                        empty file masks its app and carries no directive: it must have no
                                        diagnostics and no units.
+  @KEYS@                               in a fixture's lines: the absolute path of a directory the runner makes
+                                       for it, 0755, with the key files that [repository] signers and keyring
+                                       name: allowed_signers (one SSH key, namespaces="git"), keyring.asc (one
+                                       OpenPGP public key, armored) and keyring.gpg (the same, binary), each
+                                       0644 and the runner's own; the fixture is checked as a copy made in a
+                                       scratch directory, as with ## generate.
   Fixtures are read as bytes: they may hold NUL bytes and invalid UTF-8.
 """
+import base64
 import codecs
 import json
 import os
@@ -42,6 +49,19 @@ import tempfile
 
 HUDDLECTL, FIXTURES, UNITS = sys.argv[1:4]
 DIAG = re.compile(r"^(?P<file>.*?):(?:(?P<line>\d+):(?:(?P<col>\d+):)? )?\s*(?P<sev>error|warning|notice): (?P<msg>.*)$")
+# Public keys only, made once for the fixtures; nothing is signed with them.
+ALLOWED_SIGNERS = ('fixture@example.com namespaces="git" '
+                   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMBfeR3DBH9u++FCbmo6J7WuOcGTO5GS+8k2sFMGP7X+ fixture\n')
+KEYRING_ASC = """-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mDMEaxFxZRYJKwYBBAHaRw8BAQdAMrP6adKS84uCpQw+DxBkBT4VO7Fdm3PUOZBJ
+FWbAS6a0JEZpeHR1cmUgU2lnbmVyIDxmaXh0dXJlQGV4YW1wbGUuY29tPoiQBBMW
+CAA4FiEEQ8ELiXmneYdX7cmu/HfEDIKqoKEFAmsRcWUCGwMFCwkIBwIGFQoJCAsC
+BBYCAwECHgECF4AACgkQ/HfEDIKqoKE93AEAxnRyhO9n+dP6oL6+bqYtWPYZ5oM0
+EQYsjbHIpD2Og08BAMQKtbWBVwH55ybxxMCS1r3NYUed0xhtcavGqZHK5YkD
+=4Fxj
+-----END PGP PUBLIC KEY BLOCK-----
+"""
 ROLE_UNIT = {"app": "huddle@{}.service", "timer": "huddle-fetch@{}.timer", "fetch": "huddle-fetch@{}.service",
              "watchdog-timer": "huddle-watchdog@{}.timer", "watchdog": "huddle-watchdog@{}.service"}
 
@@ -136,10 +156,29 @@ def directives_of(data):
     return out
 
 
+def key_files(scratch):
+    """The directory @KEYS@ stands for: key files as an operator installs them."""
+    d = os.path.join(scratch, "keys")
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    body = KEYRING_ASC.split("\n\n", 1)[1].split("\n=", 1)[0]
+    for name, content in (("allowed_signers", ALLOWED_SIGNERS.encode()), ("keyring.asc", KEYRING_ASC.encode()),
+                          ("keyring.gpg", base64.b64decode("".join(body.split())))):
+        p = os.path.join(d, name)
+        with open(p, "wb") as f:
+            f.write(content)
+        os.chmod(p, 0o644)
+    return d
+
+
 def generate(path, data, gens, scratch):
-    """The copy of a fixture that its ## generate directives describe."""
+    """The copy of a fixture that its ## generate directives describe, with
+    @KEYS@ replaced."""
     name = os.path.basename(path).encode("utf-8", "surrogateescape")
     lines = data.split(b"\n")
+    if b"@KEYS@" in data:
+        keys = key_files(scratch).encode()
+        lines = [l.replace(b"@KEYS@", keys) for l in lines]
     for arg in gens:
         token, count, text = arg.split(" ", 2)
         token = token.encode()
@@ -279,7 +318,7 @@ def check_file(path, scratch, verify_root):
     if not any(k.startswith("assert-") for k, _ in directives):
         return ["no '## assert-' directive: say what this fixture must produce"]
     gens = [a for k, a in directives if k == "generate"]
-    target = generate(path, data, gens, scratch) if gens else path
+    target = generate(path, data, gens, scratch) if gens or b"@KEYS@" in data else path
     diags, plan_json, problems = load(target)
     problems += check(target, directives, diags.get(target, []), plan_json, False)
     return problems + verify(plan_json, verify_root)
