@@ -445,9 +445,9 @@ t_config_errors() {
   accepted cfgw "the push, once the file is fixed" || return 1
   # A signers file that is not there: refused before any unit is made.
   app_config cfgm "signers = /etc/huddle/keys/missing" | put cfgm.ini
-  config_refused cfgm signers "cannot read" || return 1
+  config_refused cfgm signers "cannot open: No such file" || return 1
   app_config cfgk "keyring = /etc/huddle/keys/missing.asc" | put cfgk.ini
-  config_refused cfgk keyring "cannot read" || return 1
+  config_refused cfgk keyring "cannot open: No such file" || return 1
   # verify = tag without a tag to verify; verify = commit with no signers or keyring.
   app_config cfgt "signers = $SIGNERS
 verify = tag" | put cfgt.ini
