@@ -11,6 +11,7 @@
 
 #include "cmdline.hpp"
 #include "config_internal.hpp"
+#include "core/url.hpp"
 
 namespace huddle::config_detail {
 namespace {
@@ -85,6 +86,10 @@ void Interpreter::repository(AppConfig& c) {
         });
         if (!ok) error(*get("repository", "credential"), "expects the name of a file in /etc/huddle/credentials/ (letters, digits, '.', '_', '-')");
         else r.credential = *cr;
+        // Basic authentication over http:// sends the token in cleartext.
+        if (auto url = split_url(r.remote_path); ok && url && url->scheme == "http")
+            error(*get("repository", "credential"),
+                  "is not sent over an http:// remote path (the token would cross the network in cleartext); use https://, or remove credential");
     }
     if (auto kh = abs_path("repository", "known hosts")) r.known_hosts = *kh;
     // Not silently ignored: a release without its submodules is broken.

@@ -16,6 +16,8 @@
 #include <git2/sys/errors.h>
 #endif
 
+#include "core/credpolicy.hpp"
+#include "core/escape.hpp"
 #include "core/known_hosts.hpp"
 #include "core/url.hpp"
 #include "fs.hpp"
@@ -68,8 +70,17 @@ struct Callbacks {
 };
 
 // The error of a failed remote operation: the callback's own reason first.
+// A redirect to another host is refused by libgit2 (follow_redirects is
+// GIT_REMOTE_REDIRECT_NONE: libgit2 gives the credentials callback the URL
+// first asked for, not the one redirected to, so the callback alone could
+// not tell); its message says so, in words of its own that huddle explains.
 Error remote_error(const Callbacks& cb, int rc, const std::string& what) {
     if (!cb.refusal.empty()) return Error{-EACCES, what + ": " + cb.refusal};
+    const git_error* e = git_error_last();
+    if (e && e->klass == GIT_ERROR_NET && e->message && std::strstr(e->message, "cannot redirect"))
+        return Error{-EACCES, last_error(what.c_str()) +
+                                  "; huddle follows no redirect to another host, so that credentials go only to the configured one: "
+                                  "if that host is to be trusted, set remote path to the URL it redirects to"};
     return git_failure(rc, what);
 }
 
@@ -115,9 +126,11 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
     return refuse(cb, GIT_ERROR_SSH, std::move(msg));
 }
 
+// What is offered is decided by the configured remote's scheme and the
+// credential's kind (core/credpolicy.hpp), not by the types the server says
+// it accepts: a server that offers only passwords never gets the key file.
 int credentials(git_credential** out, const char* url, const char* username_from_url, unsigned int allowed, void* payload) {
     auto* cb = static_cast<Callbacks*>(payload);
-    (void)url;
     // The reasons are huddle's own: libgit2's wording differs between versions.
     const std::string& secret = cb->auth->secret_path;
     if (secret.empty()) {
@@ -128,23 +141,29 @@ int credentials(git_credential** out, const char* url, const char* username_from
         cb->refusal = "the server refused the credential in " + secret + " (authentication failed); check that it is current";
         return GIT_PASSTHROUGH;
     }
-    if (allowed & GIT_CREDENTIAL_SSH_KEY)
-        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, secret.c_str(), nullptr);
-    if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-        auto r = read_file(secret, 64 * 1024);
-        if (!r) {
-            cb->refusal = "cannot read the credential " + secret + ": " + r.error().message;
-            return GIT_EUSER;
-        }
-        std::string token = *r;
-        while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
-        // "user:token" or a bare token (sent with the user name "huddle").
-        size_t colon = token.find(':');
-        std::string user = colon == std::string::npos ? "huddle" : token.substr(0, colon);
-        std::string pass = colon == std::string::npos ? token : token.substr(colon + 1);
-        return git_credential_userpass_plaintext_new(out, user.c_str(), pass.c_str());
+    CredChoice choice = choose_credential(cb->url, url ? url : "", allowed & GIT_CREDENTIAL_SSH_KEY, allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT, secret);
+    if (choice.offer == CredOffer::refuse) {
+        cb->refusal = std::move(choice.refusal);
+        return GIT_EUSER;
     }
-    return GIT_PASSTHROUGH;
+    if (choice.offer == CredOffer::ssh_key)
+        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, secret.c_str(), nullptr);
+    auto r = read_file(secret, 64 * 1024);
+    if (!r) {
+        cb->refusal = "cannot read the credential " + secret + ": " + r.error().message;
+        return GIT_EUSER;
+    }
+    if (looks_like_private_key(*r)) {
+        cb->refusal = "the credential " + secret + " holds an ssh private key, which huddle sends only to an ssh remote; an https remote takes a token (TOKEN or USER:TOKEN)";
+        return GIT_EUSER;
+    }
+    std::string token = *r;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    // "user:token" or a bare token (sent with the user name "huddle").
+    size_t colon = token.find(':');
+    std::string user = colon == std::string::npos ? "huddle" : token.substr(0, colon);
+    std::string pass = colon == std::string::npos ? token : token.substr(colon + 1);
+    return git_credential_userpass_plaintext_new(out, user.c_str(), pass.c_str());
 }
 
 git_remote_callbacks make_callbacks(Callbacks& cb) {
@@ -194,8 +213,10 @@ Result<std::vector<RemoteRef>> GitRepo::ls_remote(const std::string& url, const 
     if (!remote) return remote.error();
     git_remote* raw = remote->get();
     Callbacks cb{&auth, url, 0, {}};
-    git_remote_callbacks callbacks = make_callbacks(cb);
-    if (int rc = git_remote_connect(raw, GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr); rc < 0)
+    git_remote_connect_options opts = GIT_REMOTE_CONNECT_OPTIONS_INIT;
+    opts.callbacks = make_callbacks(cb);
+    opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+    if (int rc = git_remote_connect_ext(raw, GIT_DIRECTION_FETCH, &opts); rc < 0)
         return remote_error(cb, rc, "cannot reach " + redact_url(url));
     const git_remote_head** heads = nullptr;
     size_t n = 0;
@@ -219,6 +240,7 @@ Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitA
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     // Force: a force-pushed branch is followed, not refused.
     std::string spec = "+" + ref + ":refs/huddle/fetched";
     char* specs[] = {spec.data()};

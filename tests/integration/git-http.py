@@ -4,13 +4,17 @@ server, as a forge runs it. Python's CGIHTTPRequestHandler, which did this
 before, is deprecated in Python 3.13 and removed in 3.15; this runs the CGI
 itself, per RFC 3875, with nothing but the standard library.
 
-Usage: git-http.py --port PORT [--root DIR] [--tls CERT KEY] [--auth-file FILE]
+Usage: git-http.py --port PORT [--bind ADDR] [--root DIR] [--tls CERT KEY] [--auth-file FILE]
+                   [--record FILE] [--redirect BASE]
 
 Repositories under --root (default /srv/git) are served at
 http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git (the path the tests have always
 used). With --auth-file (holding USER:PASSWORD; a file, so that the secret is
 in no command line or log), every request without those Basic credentials
-gets 401.
+gets 401. With --record, the Authorization header of every request (or
+"-" when there is none) is appended to FILE, for tests of where a token
+goes. With --redirect, every request is answered 302 to BASE followed by
+the request's path and query, as an open redirect on a forge would.
 """
 import argparse
 import base64
@@ -44,6 +48,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def serve(self):
         opts = self.server.opts
+        if opts.record:
+            with open(opts.record, "a") as f:
+                f.write(self.headers.get("Authorization", "-") + "\n")
+        if opts.redirect:
+            return self.reply(302, [("Location", opts.redirect + self.path)])
         if opts.auth and self.headers.get("Authorization") != "Basic " + base64.b64encode(opts.auth.encode()).decode():
             return self.reply(401, [("WWW-Authenticate", "Basic realm=git")])
         path, _, query = self.path.partition("?")
@@ -85,12 +94,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description="git http-backend over HTTP(S), for tests")
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--root", default="/srv/git")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--auth-file", metavar="FILE")
+    ap.add_argument("--record", metavar="FILE")
+    ap.add_argument("--redirect", metavar="BASE")
     opts = ap.parse_args()
     opts.auth = open(opts.auth_file).read().strip() if opts.auth_file else None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
+    server = http.server.ThreadingHTTPServer((opts.bind, opts.port), Handler)
     server.opts = opts
     if opts.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

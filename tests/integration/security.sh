@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Attacks on huddle's trust boundary (issue 14), each against a real systemd
+# in a container, with real remotes: what a hostile server, a hostile tree
+# or an unprivileged local user tries, and what must not happen. Usage:
+# security.sh BUILD_DIR; ONLY=REGEX runs some. Ends with "N passed, N failed".
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+trap 'ct_cleanup' EXIT
+trap 'exit 130' INT TERM
+G="git -c user.email=t@example.com -c user.name=test"
+
+# An app's source repository (work tree) and its bare remote, inside the container.
+new_repo() {  # NAME
+  ct sh -c "rm -rf /srv/src/$1 /srv/git/$1.git && mkdir -p /srv/src/$1 /srv/git && cd /srv/src/$1 && git init -q -b main . &&
+    echo 1 > version && printf '#!/bin/sh\necho \"$1 version \$(cat version) commit \$HUDDLE_COMMIT\"\nexec sleep infinity\n' > run && chmod +x run &&
+    $G add -A && $G commit -qm v1 && git clone -q --bare . /srv/git/$1.git && git remote add origin /srv/git/$1.git"
+}
+commit_push() {  # NAME VERSION
+  ct sh -c "cd /srv/src/$1 && echo $2 > version && $G commit -qam v$2 && git push -q -f origin HEAD:main"
+}
+head_of() { ct git -C "/srv/src/$1" rev-parse HEAD; }
+live_commit() { basename "$(ct readlink "/var/lib/huddle/$1/current")"; }
+deploy() { ct huddlectl deploy "$1" >/dev/null 2>&1; echo $?; }
+app_config() {  # NAME URL [extra lines for [repository]]
+  printf '[repository]\nremote path = %s\n%s\n[timing]\nminimum = 1h\n[application]\nstart = ./run\n[deploy]\nsettle = 1s\n' "$2" "${3:-}"
+}
+wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
+www_setup() { ct sh -c 'mkdir -p /srv/www && cat > /srv/www/git-http.py' < "$HERE/git-http.py"; }
+# A private CA the container trusts, and a server certificate for localhost
+# and huddle-other.test (127.0.0.2, another host as far as names go).
+pki_setup() {
+  ct sh -c 'grep -q huddle-other.test /etc/hosts || echo "127.0.0.2 huddle-other.test" >> /etc/hosts
+    mkdir -p /srv/pki-sec && cd /srv/pki-sec && rm -f * &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -subj "/CN=huddle security test CA" -days 2 2>/dev/null &&
+    openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null &&
+    printf "subjectAltName=DNS:localhost,DNS:huddle-other.test\n" > ext &&
+    openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null &&
+    cp ca.crt /usr/local/share/ca-certificates/huddle-security-test-ca.crt && update-ca-certificates >/dev/null 2>&1'
+}
+credential() {  # NAME CONTENT
+  ct sh -c "mkdir -p -m 0700 /etc/huddle/credentials && umask 077 && printf '%s\n' '$2' > /etc/huddle/credentials/$1"
+}
+
+setup() {
+  ct_boot || return 1
+  ct_install_build || return 1
+  ct systemctl enable --now huddle-gen.service >/dev/null 2>&1
+}
+
+# Finding 5. An sshd that offers only password authentication, whose PAM
+# stack records every password it is given: neither the ssh key nor a token
+# reaches it.
+t_ssh_password_only_server_gets_no_key() {
+  new_repo sshpw
+  ct sh -c 'mkdir -p /srv/sshpw /run/sshd && cd /srv/sshpw && rm -f host_key* passwords &&
+    ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f host_key &&
+    rm -f /etc/huddle/credentials/sshpw-key* && mkdir -p -m 0700 /etc/huddle/credentials &&
+    ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f /etc/huddle/credentials/sshpw-key &&
+    echo "[127.0.0.1]:2223 $(cut -d" " -f1,2 host_key.pub)" > /etc/huddle/known_hosts_sshpw &&
+    printf "#!/bin/sh\n{ cat; echo; } >> /srv/sshpw/passwords\n" > record && chmod 0755 record && touch passwords &&
+    grep -q /srv/sshpw/record /etc/pam.d/sshd || sed -i "1i auth optional pam_exec.so quiet expose_authtok /srv/sshpw/record" /etc/pam.d/sshd'
+  ct systemd-run -q --unit=test-sshd-password /usr/sbin/sshd -D -p 2223 -o ListenAddress=127.0.0.1 -h /srv/sshpw/host_key \
+    -o UsePAM=yes -o PasswordAuthentication=yes -o KbdInteractiveAuthentication=no -o PubkeyAuthentication=no \
+    -o AuthenticationMethods=password -o StrictModes=no
+  wait_for "password-only sshd" 10 ct sh -c 'ssh -v -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p 2223 huddle@127.0.0.1 true 2>&1 |
+    tr -d "\r" | grep -qx "debug1: Authentications that can continue: password"' || fail "the server does not offer exactly password authentication (test broken)" || return 1
+  # The user in the URL is the one libgit2 asks the server about; the
+  # password attempt is made for that user, so that sshd takes it.
+  app_config sshpw ssh://huddle@127.0.0.1:2223/srv/git/sshpw.git 'credential = sshpw-key
+known hosts = /etc/huddle/known_hosts_sshpw' | put sshpw.ini
+  wait_units sshpw || return 1
+  local rc key; rc=$(deploy sshpw)
+  key=$(ct sed -n 2p /etc/huddle/credentials/sshpw-key)
+  [ -n "$key" ] || fail "cannot read the key (test broken)" || return 1
+  ct grep -qF -- "$key" /srv/sshpw/passwords && fail "the ssh server received the private key as a password" && return 1
+  [ "$rc" = 3 ] || fail "a password-only ssh server: exit $rc, not 3" || return 1
+  journal_has "does not accept public key authentication; huddle offers the key in /etc/huddle/credentials/sshpw-key only as a key" -u huddle@sshpw ||
+    fail "the journal does not say why the key was not offered" || return 1
+  # A token named for an ssh remote is not sent to it either.
+  credential sshpw-token deploy:t0ken-for-https-only-77
+  app_config sshpw ssh://huddle@127.0.0.1:2223/srv/git/sshpw.git 'credential = sshpw-token
+known hosts = /etc/huddle/known_hosts_sshpw' | put sshpw.ini
+  sleep 1; wait_units sshpw || return 1
+  rc=$(deploy sshpw)
+  ct grep -qF t0ken-for-https-only-77 /srv/sshpw/passwords && fail "the ssh server received the token as a password" && return 1
+  [ "$rc" = 3 ] || fail "a token for an ssh remote: exit $rc, not 3" || return 1
+  ct test -e /var/lib/huddle/sshpw/current && fail "something was deployed" && return 1
+  return 0
+}
+
+# Finding 6. An HTTPS remote that redirects (an open redirect on the forge)
+# to another host, which records the Authorization header of every request
+# and would serve the repository to whoever sends the token.
+t_https_redirect_gets_no_token() {
+  www_setup
+  pki_setup || fail "cannot make the test's certificates" || return 1
+  new_repo rd
+  ct sh -c 'umask 077 && echo deploy:rd-t0ken-0815 > /srv/www/auth-rd && rm -f /srv/www/received-rd'
+  credential rd-token deploy:rd-t0ken-0815
+  ct systemd-run -q --unit=test-git-other python3 /srv/www/git-http.py --bind 127.0.0.2 --port 8447 \
+    --tls /srv/pki-sec/srv.crt /srv/pki-sec/srv.key --auth-file /srv/www/auth-rd --record /srv/www/received-rd
+  ct systemd-run -q --unit=test-git-redirect python3 /srv/www/git-http.py --port 8446 \
+    --tls /srv/pki-sec/srv.crt /srv/pki-sec/srv.key --redirect https://huddle-other.test:8447
+  wait_for "the other host" 10 ct sh -c 'curl -s -o /dev/null -u probe:probe https://huddle-other.test:8447/ && grep -q "^Basic cHJvYmU6cHJvYmU=$" /srv/www/received-rd' ||
+    fail "the other host does not record what it is sent (test broken)" || return 1
+  wait_for "the redirecting server" 10 ct sh -c 'curl -s -o /dev/null -w "%{http_code}" https://localhost:8446/ | grep -q 302' || return 1
+  app_config rd https://localhost:8446/cgi-bin/git/rd.git 'credential = rd-token' | put rd.ini
+  wait_units rd || return 1
+  local rc b64; rc=$(deploy rd)
+  b64=$(printf %s deploy:rd-t0ken-0815 | base64)
+  ct grep -qF -- "$b64" /srv/www/received-rd && fail "the token was sent to the host redirected to" && return 1
+  [ "$rc" = 3 ] || fail "a redirect to another host: exit $rc, not 3" || return 1
+  journal_has "huddle follows no redirect to another host" -u huddle@rd || fail "the journal does not say the redirect was refused" || return 1
+  ct test -e /var/lib/huddle/rd/current && fail "something was deployed through the redirect" && return 1
+  # credential with an http:// remote: a config error, naming the key.
+  local out
+  out=$(app_config rdplain http://127.0.0.1:8080/cgi-bin/git/rd.git 'credential = rd-token' | ct sh -c 'mkdir -p -m 0755 /srv/cfg && cat > /srv/cfg/rdplain.ini && huddlectl validate /srv/cfg/rdplain.ini' 2>&1)
+  rc=$?
+  [ "$rc" != 0 ] || fail "huddlectl validate accepted credential with an http:// remote" || return 1
+  printf '%s\n' "$out" | grep -q "credential.*is not sent over an http:// remote path" || fail "validate says: $out" || return 1
+}
+
+suite_needs_root
+setup || suite_setup_failed
+run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
+run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
+suite_end
