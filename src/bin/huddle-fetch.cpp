@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                                        "change nothing");
     app.add_option("APP", name, "The app to poll")->required();
     app.footer("Exit status: 0 up to date or deployed; 1 config invalid; 2 usage; 3 temporary failure (network, lock, systemd),\n"
-               "retried at the next poll; 4 release rejected (build, verify, signature or rewind); 5 new release unhealthy, rolled back;\n"
+               "retried at the next poll; 4 release rejected (its tree, build, verify, signature or rewind); 5 new release unhealthy, rolled back;\n"
                "6 local path exists and is not huddle's.");
     if (auto rc = cli::parse(app, argc, argv)) return *rc;
     sys::log_setup("huddle-fetch", cli::log_target(log_target));

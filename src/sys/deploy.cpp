@@ -17,7 +17,7 @@ std::string exit_meaning(int code) {
     case kFetchConfig: return "the config is invalid";
     case kFetchUsage: return "usage error";
     case kFetchTemporary: return "temporary failure, retried at the next poll";
-    case kFetchRejected: return "release rejected (build, verify, signature or rewind)";
+    case kFetchRejected: return "release rejected (its tree, build, verify, signature or rewind)";
     case kFetchRolledBack: return "new release unhealthy, rolled back";
     case kFetchRefused: return "local path is not huddle's; nothing touched";
     }

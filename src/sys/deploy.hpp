@@ -21,7 +21,7 @@ enum FetchExit : int {
     kFetchConfig = 1,      // the config is invalid
     kFetchUsage = 2,
     kFetchTemporary = 3,   // network, lock, systemd: retried at the next tick
-    kFetchRejected = 4,    // build or verify failed, or a signature or rewind refused; the running release is untouched
+    kFetchRejected = 4,    // its tree, build or verify, or a signature or rewind refused; the running release is untouched
     kFetchRolledBack = 5,  // the new release was unhealthy; the previous one is back
     kFetchRefused = 6,     // local path exists and is not huddle's; nothing touched
 };

@@ -19,6 +19,7 @@
 #include "core/credpolicy.hpp"
 #include "core/escape.hpp"
 #include "core/known_hosts.hpp"
+#include "core/treename.hpp"
 #include "core/url.hpp"
 #include "fs.hpp"
 
@@ -319,11 +320,30 @@ int link_entry(const char* root, const git_tree_entry* e, void* payload) {
     return 0;
 }
 
+// Every entry name of the tree, before anything is written for it: a name
+// such as "../x", "a/b" or ".git" would have the link walk or the checkout
+// write outside the release, or into a repository's control files.
+struct NameWalk {
+    std::string bad;
+};
+
+int check_entry_name(const char* root, const git_tree_entry* e, void* payload) {
+    const char* name = git_tree_entry_name(e);
+    std::string why = tree_entry_name_problem(name);
+    if (why.empty()) return 0;
+    static_cast<NameWalk*>(payload)->bad = "an entry '" + escape_untrusted(std::string(root) + name) + "' (" + why + ")";
+    return -1;
+}
+
 }  // namespace
 
 Result<size_t> GitRepo::checkout(const std::string& hex, const std::string& dir, const std::string& base_oid, const std::string& base_dir) {
     GitTreePtr tree = commit_tree(repo_.get(), hex);
     if (!tree) return Error{-ENOENT, last_error(("commit " + hex + " is not in the repository").c_str())};
+    NameWalk names;
+    if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, check_entry_name, &names) < 0)
+        return Error{-EINVAL, names.bad.empty() ? last_error("cannot read the commit's tree")
+                                                : "the commit's tree holds " + names.bad + ", which a release may not; nothing was checked out"};
     git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
     opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
     opts.target_directory = dir.c_str();

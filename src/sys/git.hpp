@@ -33,6 +33,9 @@ public:
     // base (a commit and the directory holding exactly its tree, never
     // written since), files the two trees share become hard links into the
     // base and only the others are written. Returns how many were linked.
+    // A tree holding an entry name that is not a plain file name ("..",
+    // ".git", "a/b"; core/treename.hpp) is refused, -EINVAL, before
+    // anything is written.
     virtual Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base_oid = "",
                                     const std::string& base_dir = "") = 0;
     // Whether the repository holds the object (any type) with this full id.

@@ -123,8 +123,64 @@ t_https_redirect_gets_no_token() {
   printf '%s\n' "$out" | grep -q "credential.*is not sent over an http:// remote path" || fail "validate says: $out" || return 1
 }
 
+# Finding 7. Commits whose trees hold entry names git itself would never
+# write ("../x", "a/b", ".git"), made with git hash-object --literally in the
+# bare remote: each is rejected before anything is created (exit 4, the
+# running release untouched, the commit marked bad), nothing appears outside
+# the release, and the next good push deploys.
+t_hostile_tree_names_are_refused() {
+  new_repo tr
+  # No build steps: the release is its commit's exact tree, so the next one
+  # is made by linking what the two share (the walk that once took "..").
+  app_config tr file:///srv/git/tr.git | put tr.ini
+  wait_units tr || return 1
+  [ "$(deploy tr)" = 0 ] || fail "first deploy failed" || return 1
+  ct sh -c 'cat > /srv/craft.py' <<'PY'
+# craft.py REPO MODE NAME: a commit on top of main whose tree is main's plus
+# one entry MODE NAME (a blob, or for 40000 a tree holding a blob), written
+# as raw bytes so that no git command checks the name; main moves to it.
+import subprocess, sys
+repo, mode, name = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+git = lambda *a, inp=None: subprocess.run(["git", "-C", repo, *a], input=inp, capture_output=True, check=True).stdout
+def raw_tree(entries):
+    body = b"".join(m + b" " + n + b"\0" + bytes.fromhex(o.decode()) for m, n, o in sorted(entries, key=lambda e: e[1]))
+    return git("hash-object", "-w", "--literally", "-t", "tree", "--stdin", inp=body).strip()
+blob = git("hash-object", "-w", "--stdin", inp=b"planted\n").strip()
+entries = []
+for line in git("ls-tree", "-z", "main").split(b"\0"):
+    if line:
+        meta, n = line.split(b"\t", 1)
+        m, _, o = meta.split(b" ")
+        entries.append((m, n, o))
+obj = raw_tree([(b"100644", b"planted", blob)]) if mode == "40000" else blob
+entries.append((mode.encode(), name, obj))
+tree = raw_tree(entries)
+commit = git("commit-tree", tree.decode(), "-p", "main", "-m", "hostile " + sys.argv[3]).strip().decode()
+git("update-ref", "refs/heads/main", commit)
+print(commit)
+PY
+  outside() { ct sh -c 'find /var/lib/huddle /srv/src -path "*/releases" -prune -o -path "*/repo" -prune -o -print | sort; find / -xdev -name "huddle-escaped*" 2>/dev/null'; }
+  local good pid before rc c entry
+  good=$(live_commit tr); pid=$(prop huddle@tr.service MainPID)
+  before=$(outside)
+  for entry in "40000 ../../../huddle-escaped-dir" "100644 ../huddle-escaped-x" "100644 a/b" "40000 .git" "40000 .GIT"; do
+    c=$(ct python3 /srv/craft.py /srv/git/tr.git $entry) || fail "cannot craft a commit with $entry (test broken)" || return 1
+    rc=$(deploy tr)
+    [ "$rc" = 4 ] || fail "a tree entry '${entry#* }': exit $rc, not 4" || return 1
+    [ "$(live_commit tr)" = "$good" ] && [ "$(prop huddle@tr.service MainPID)" = "$pid" ] || fail "the running release changed for '${entry#* }'" || return 1
+    [ "$(outside)" = "$before" ] || fail "'${entry#* }' created files outside the release: $(diff <(echo "$before") <(outside) | head -5)" || return 1
+    [ "$(ct ls /var/lib/huddle/tr/releases)" = "$good" ] || fail "'${entry#* }' left $(ct ls /var/lib/huddle/tr/releases | tr '\n' ' ') in releases/" || return 1
+    ct grep -q "\"$c\"" /var/lib/huddle/tr/state.json || fail "$c is not marked bad" || return 1
+    journal_has "which a release may not" -u huddle@tr || fail "the journal does not say why '${entry#* }' was refused" || return 1
+  done
+  commit_push tr 2
+  rc=$(deploy tr)
+  [ "$rc" = 0 ] && [ "$(live_commit tr)" = "$(head_of tr)" ] || fail "the good push after them: exit $rc" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
+run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused
 suite_end
