@@ -15,6 +15,7 @@
 #include "sys/apps.hpp"
 #include "sys/clock.hpp"
 #include "core/decide.hpp"
+#include "core/escape.hpp"
 #include "sys/deploy.hpp"
 #include "sys/fs.hpp"
 #include "sys/log.hpp"
@@ -213,10 +214,13 @@ int cmd_history(const std::string& app, bool json) {
         return 0;
     }
     std::printf("%-19s  %-12s  %-12s  %s\n", "TIME", "COMMIT", "RESULT", "REF / DETAIL");
+    // Commits, refs, signers and details (a server's error message) are
+    // stored from what the remote sent: printed escaped.
     for (const auto& h : st.history) {
         std::string signer = h.signer.principal.empty() ? "" : ", signed by " + signer_text(h.signer);
-        std::printf("%-19s  %-12s  %-12s  %s%s%s%s\n", when(h.time).c_str(), h.commit.substr(0, 12).c_str(), h.result.c_str(), h.ref.c_str(),
-                    signer.c_str(), h.detail.empty() ? "" : ": ", h.detail.c_str());
+        std::printf("%-19s  %-12s  %-12s  %s%s%s%s\n", when(h.time).c_str(), escape_untrusted(h.commit.substr(0, 12)).c_str(),
+                    escape_untrusted(h.result).c_str(), escape_untrusted(h.ref).c_str(), escape_untrusted(signer).c_str(),
+                    h.detail.empty() ? "" : ": ", escape_untrusted(h.detail).c_str());
     }
     return 0;
 }
@@ -279,11 +283,11 @@ int cmd_status(const std::vector<std::string>& args, const std::vector<std::stri
             continue;
         }
         std::printf("%s (%s)\n  state:       %s\n  commit:      %s\n  ref:         %s\n  last poll:   %s, %s\n  next poll:   %s\n  last deploy: %s\n",
-                    app.c_str(), a.source.path.c_str(), u.state.c_str(), st.deployed.empty() ? "-" : st.deployed.c_str(),
-                    st.ref.empty() ? "-" : st.ref.c_str(), when(u.last_poll).c_str(), u.last_result.c_str(),
+                    app.c_str(), a.source.path.c_str(), u.state.c_str(), st.deployed.empty() ? "-" : escape_untrusted(st.deployed).c_str(),
+                    st.ref.empty() ? "-" : escape_untrusted(st.ref).c_str(), when(u.last_poll).c_str(), u.last_result.c_str(),
                     u.next_poll < 0 ? "-" : ("in " + std::to_string(u.next_poll) + "s").c_str(), when(last_deploy).c_str());
-        if (!st.signer.principal.empty()) std::printf("  signer:      %s\n", signer_text(st.signer).c_str());
-        if (remote) std::printf("  remote:      %s\n", verdict.c_str());
+        if (!st.signer.principal.empty()) std::printf("  signer:      %s\n", escape_untrusted(signer_text(st.signer)).c_str());
+        if (remote) std::printf("  remote:      %s\n", escape_untrusted(verdict).c_str());
     }
     if (json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!any && !args.empty()) {

@@ -23,12 +23,16 @@
 #include "core/url.hpp"
 #include "fs.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace huddle::sys {
 namespace {
 
+// libgit2's messages quote what a server sent (a content type, an ERR
+// line): escaped, as every value from the remote on its way to a log.
 std::string last_error(const char* what) {
     const git_error* e = git_error_last();
-    return std::string(what) + ": " + (e && e->message ? e->message : "unknown libgit2 error");
+    return std::string(what) + ": " + (e && e->message ? escape_untrusted(e->message) : "unknown libgit2 error");
 }
 
 // libgit2's error classes that say the network or the server failed: worth
@@ -224,6 +228,16 @@ Result<std::vector<RemoteRef>> GitRepo::ls_remote(const std::string& url, const 
     if (int rc = git_remote_ls(&heads, &n, raw); rc < 0) return git_failure(rc, "cannot list the remote's refs");
     std::vector<RemoteRef> out;
     for (size_t i = 0; i < n; ++i) {
+        // Refs are validated as git does; a server may advertise any bytes
+        // (escape sequences, line breaks), and those are not followed. A
+        // peeled tag is advertised as NAME^{}.
+        std::string_view name = heads[i]->name;
+        if (name.ends_with("^{}")) name.remove_suffix(3);
+        int valid = 0;
+        if (git_reference_name_is_valid(&valid, std::string(name).c_str()) < 0 || !valid) {
+            spdlog::warn("ignoring the remote's ref '{}': not a valid git ref name", escape_untrusted(heads[i]->name));
+            continue;
+        }
         char hex[GIT_OID_HEXSZ + 1] = {};
         git_oid_tostr(hex, sizeof hex, &heads[i]->oid);
         out.push_back({heads[i]->name, hex, heads[i]->symref_target ? heads[i]->symref_target : ""});

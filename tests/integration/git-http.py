@@ -5,7 +5,7 @@ before, is deprecated in Python 3.13 and removed in 3.15; this runs the CGI
 itself, per RFC 3875, with nothing but the standard library.
 
 Usage: git-http.py --port PORT [--bind ADDR] [--root DIR] [--tls CERT KEY] [--auth-file FILE]
-                   [--record FILE] [--redirect BASE]
+                   [--record FILE] [--redirect BASE] [--advertise FILE]
 
 Repositories under --root (default /srv/git) are served at
 http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git (the path the tests have always
@@ -14,7 +14,10 @@ in no command line or log), every request without those Basic credentials
 gets 401. With --record, the Authorization header of every request (or
 "-" when there is none) is appended to FILE, for tests of where a token
 goes. With --redirect, every request is answered 302 to BASE followed by
-the request's path and query, as an open redirect on a forge would.
+the request's path and query, as an open redirect on a forge would. With
+--advertise, the ref advertisement also lists the refs in FILE (read at each
+request; lines "OID NAME", NAME any bytes but a line break, "\\n" standing
+for one), as a hostile server could: git itself never sends such names.
 """
 import argparse
 import base64
@@ -45,6 +48,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    @staticmethod
+    def advertise(out, extra_file):
+        """Insert the refs of EXTRA_FILE after the first ref of a v0 advertisement."""
+        pos = out.find(b"\r\n\r\n")
+        pos = pos + 4 if pos >= 0 else out.find(b"\n\n") + 2
+        pkt = lambda data: b"%04x" % (len(data) + 4) + data
+        i = pos + int(out[pos:pos + 4], 16)  # "# service=..." pkt
+        i += 4  # its flush
+        i += int(out[i:i + 4], 16)  # the first ref, with the capabilities
+        extra = b"".join(pkt(line.replace(b"\\n", b"\n") + b"\n") for line in open(extra_file, "rb").read().splitlines() if line)
+        return out[:i] + extra + out[i:]
 
     def serve(self):
         opts = self.server.opts
@@ -79,6 +94,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "Git-Protocol" in self.headers:
             env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
         out = subprocess.run([BACKEND], input=body, env=env, capture_output=True).stdout
+        # Protocol v0 only (libgit2's): a v2 client asks for refs later, with ls-refs.
+        if opts.advertise and path.endswith("/info/refs") and "version=2" not in self.headers.get("Git-Protocol", ""):
+            out = self.advertise(out, opts.advertise)
         sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
         head, _, content = out.partition(sep)
         code, headers = 200, []
@@ -100,6 +118,7 @@ def main():
     ap.add_argument("--auth-file", metavar="FILE")
     ap.add_argument("--record", metavar="FILE")
     ap.add_argument("--redirect", metavar="BASE")
+    ap.add_argument("--advertise", metavar="FILE")
     opts = ap.parse_args()
     opts.auth = open(opts.auth_file).read().strip() if opts.auth_file else None
     server = http.server.ThreadingHTTPServer((opts.bind, opts.port), Handler)

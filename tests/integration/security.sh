@@ -75,7 +75,7 @@ known hosts = /etc/huddle/known_hosts_sshpw' | put sshpw.ini
   local rc key; rc=$(deploy sshpw)
   key=$(ct sed -n 2p /etc/huddle/credentials/sshpw-key)
   [ -n "$key" ] || fail "cannot read the key (test broken)" || return 1
-  ct grep -qF -- "$key" /srv/sshpw/passwords && fail "the ssh server received the private key as a password" && return 1
+  ct grep -qF -- "$key" /srv/sshpw/passwords && { fail "the ssh server received the private key as a password"; return 1; }
   [ "$rc" = 3 ] || fail "a password-only ssh server: exit $rc, not 3" || return 1
   journal_has "does not accept public key authentication; huddle offers the key in /etc/huddle/credentials/sshpw-key only as a key" -u huddle@sshpw ||
     fail "the journal does not say why the key was not offered" || return 1
@@ -85,9 +85,9 @@ known hosts = /etc/huddle/known_hosts_sshpw' | put sshpw.ini
 known hosts = /etc/huddle/known_hosts_sshpw' | put sshpw.ini
   sleep 1; wait_units sshpw || return 1
   rc=$(deploy sshpw)
-  ct grep -qF t0ken-for-https-only-77 /srv/sshpw/passwords && fail "the ssh server received the token as a password" && return 1
+  ct grep -qF t0ken-for-https-only-77 /srv/sshpw/passwords && { fail "the ssh server received the token as a password"; return 1; }
   [ "$rc" = 3 ] || fail "a token for an ssh remote: exit $rc, not 3" || return 1
-  ct test -e /var/lib/huddle/sshpw/current && fail "something was deployed" && return 1
+  ct test -e /var/lib/huddle/sshpw/current && { fail "something was deployed"; return 1; }
   return 0
 }
 
@@ -111,10 +111,10 @@ t_https_redirect_gets_no_token() {
   wait_units rd || return 1
   local rc b64; rc=$(deploy rd)
   b64=$(printf %s deploy:rd-t0ken-0815 | base64)
-  ct grep -qF -- "$b64" /srv/www/received-rd && fail "the token was sent to the host redirected to" && return 1
+  ct grep -qF -- "$b64" /srv/www/received-rd && { fail "the token was sent to the host redirected to"; return 1; }
   [ "$rc" = 3 ] || fail "a redirect to another host: exit $rc, not 3" || return 1
   journal_has "huddle follows no redirect to another host" -u huddle@rd || fail "the journal does not say the redirect was refused" || return 1
-  ct test -e /var/lib/huddle/rd/current && fail "something was deployed through the redirect" && return 1
+  ct test -e /var/lib/huddle/rd/current && { fail "something was deployed through the redirect"; return 1; }
   # credential with an http:// remote: a config error, naming the key.
   local out
   out=$(app_config rdplain http://127.0.0.1:8080/cgi-bin/git/rd.git 'credential = rd-token' | ct sh -c 'mkdir -p -m 0755 /srv/cfg && cat > /srv/cfg/rdplain.ini && huddlectl validate /srv/cfg/rdplain.ini' 2>&1)
@@ -132,6 +132,8 @@ t_hostile_tree_names_are_refused() {
   new_repo tr
   # No build steps: the release is its commit's exact tree, so the next one
   # is made by linking what the two share (the walk that once took "..").
+  # ../../huddle-escaped-dir is the app's state directory, which the fetch
+  # unit may write.
   app_config tr file:///srv/git/tr.git | put tr.ini
   wait_units tr || return 1
   [ "$(deploy tr)" = 0 ] || fail "first deploy failed" || return 1
@@ -163,7 +165,7 @@ PY
   local good pid before rc c entry
   good=$(live_commit tr); pid=$(prop huddle@tr.service MainPID)
   before=$(outside)
-  for entry in "40000 ../../../huddle-escaped-dir" "100644 ../huddle-escaped-x" "100644 a/b" "40000 .git" "40000 .GIT"; do
+  for entry in "40000 ../../huddle-escaped-dir" "100644 ../huddle-escaped-x" "100644 a/b" "40000 .git" "40000 .GIT"; do
     c=$(ct python3 /srv/craft.py /srv/git/tr.git $entry) || fail "cannot craft a commit with $entry (test broken)" || return 1
     rc=$(deploy tr)
     [ "$rc" = 4 ] || fail "a tree entry '${entry#* }': exit $rc, not 4" || return 1
@@ -178,9 +180,58 @@ PY
   [ "$rc" = 0 ] && [ "$(live_commit tr)" = "$(head_of tr)" ] || fail "the good push after them: exit $rc" || return 1
 }
 
+# Finding 9. A server that advertises a tag whose name holds ESC sequences
+# and a line break (git-http.py --advertise; git itself never sends such a
+# name), pointing at a commit huddle already has: it is not a valid ref
+# name, so it is ignored (the journal says so, escaped) and never stored;
+# and what huddlectl prints of refs and details is escaped, even from a
+# state file that holds such bytes.
+t_hostile_ref_names_are_escaped() {
+  www_setup
+  new_repo esc
+  ct sh -c "cd /srv/src/esc && git tag v1 && git push -q origin v1"
+  commit_push esc 2
+  ct sh -c "cd /srv/src/esc && git tag v2 && git push -q origin v2 && : > /srv/www/advertise-esc"
+  ct systemd-run -q --unit=test-git-advertise python3 /srv/www/git-http.py --port 8448 --advertise /srv/www/advertise-esc
+  wait_for "http backend" 10 ct git ls-remote http://127.0.0.1:8448/cgi-bin/git/esc.git || return 1
+  app_config esc http://127.0.0.1:8448/cgi-bin/git/esc.git 'tag = v*' | put esc.ini
+  wait_units esc || return 1
+  local rc; rc=$(deploy esc)
+  [ "$rc" = 0 ] && [ "$(live_commit esc)" = "$(head_of esc)" ] || fail "first deploy (v2): exit $rc" || return 1
+  ct sh -c "printf '%s refs/tags/v9\033[31mRED\033[0m\\\\nFAKE-LINE\n' \$(git -C /srv/src/esc rev-parse v1) > /srv/www/advertise-esc"
+  ct curl -s 'http://127.0.0.1:8448/cgi-bin/git/esc.git/info/refs?service=git-upload-pack' | grep -aq 'refs/tags/v9' || fail "the server does not advertise the hostile tag (test broken)" || return 1
+  rc=$(deploy esc)
+  ct python3 -c 'import json, sys
+s = json.load(open("/var/lib/huddle/esc/state.json"))
+refs = [s["ref"]] + [h["ref"] for h in s["history"]]
+bad = [r for r in refs if any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in r)]
+sys.exit("stored: %r" % bad if bad else 0)' || fail "a ref with control bytes is in state.json" || return 1
+  [ "$rc" = 0 ] || fail "a poll beside a hostile tag: exit $rc" || return 1
+  [ "$(live_commit esc)" = "$(head_of esc)" ] || fail "the hostile tag was deployed" || return 1
+  journal_has "ignoring the remote's ref 'refs/tags/v9\\x1b[31mRED\\x1b[0m\\x0aFAKE-LINE': not a valid git ref name" -u huddle@esc ||
+    fail "the journal does not say (escaped) that the tag was ignored" || return 1
+  local out
+  out=$(ct huddlectl status esc; ct huddlectl history esc)
+  printf '%s' "$out" | grep -q $'\e' && { fail "huddlectl printed an ESC byte"; return 1; }
+  printf '%s\n' "$out" | grep -q '^FAKE-LINE' && { fail "huddlectl printed the tag's line break"; return 1; }
+  # A state file holding such a ref (as an older huddle stored it): printed escaped.
+  ct python3 -c 'import json
+p = "/var/lib/huddle/esc/state.json"
+s = json.load(open(p))
+s["ref"] = "refs/tags/v9\x1b[2J\nFAKE-LINE"
+s["history"].append(dict(s["history"][-1], ref=s["ref"], detail="remote said \x1b]0;owned\x07"))
+json.dump(s, open(p, "w"))'
+  out=$(ct huddlectl status esc; ct huddlectl history esc)
+  printf '%s' "$out" | grep -q $'[\e\a]' && { fail "huddlectl printed control bytes from state.json: $(printf '%s' "$out" | od -c | head -5)"; return 1; }
+  printf '%s\n' "$out" | grep -q '^FAKE-LINE' && { fail "huddlectl printed a line break from state.json"; return 1; }
+  printf '%s\n' "$out" | grep -qF 'refs/tags/v9\x1b[2J\x0aFAKE-LINE' || fail "the ref is not shown escaped: $out" || return 1
+  printf '%s\n' "$out" | grep -qF 'remote said \x1b]0;owned\x07' || fail "the detail is not shown escaped: $out" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused
+run_test "a tag holding ESC and a line break is ignored, not stored, and printed escaped" t_hostile_ref_names_are_escaped
 suite_end
