@@ -46,18 +46,25 @@ static Status write_all(int fd, const std::string& content, const std::string& n
     return {};
 }
 
+// The temporary is made anew in the directory, never opened through what is
+// there: whatever sits at its name (a stale temporary, or a symlink planted
+// to make root write elsewhere) is unlinked, not followed, and O_EXCL |
+// O_NOFOLLOW refuse anything put back in between.
 Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {
-    std::string tmp = path + ".tmp-huddle";
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    std::string dir = parent_of(path), name = path.substr(path.rfind('/') + 1), tmp_name = name + ".tmp-huddle", tmp = path + ".tmp-huddle";
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd) return errno_error(errno, dir);
+    if (::unlinkat(dfd.get(), tmp_name.c_str(), 0) < 0 && errno != ENOENT) return errno_error(errno, "cannot remove " + tmp);
+    UniqueFd fd(::openat(dfd.get(), tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
     if (!fd) return errno_error(errno, tmp);
     Status st = write_all(fd.get(), content, tmp);
     if (st && fd.close() < 0) st = errno_error(errno, tmp);
-    if (st && ::rename(tmp.c_str(), path.c_str()) < 0) st = errno_error(errno, path);
+    if (st && ::renameat(dfd.get(), tmp_name.c_str(), dfd.get(), name.c_str()) < 0) st = errno_error(errno, path);
     if (!st) {
-        ::unlink(tmp.c_str());  // what is half written is nobody's
+        ::unlinkat(dfd.get(), tmp_name.c_str(), 0);  // what is half written is nobody's
         return st;
     }
-    fsync_dir(parent_of(path));
+    ::fsync(dfd.get());  // the rename is durable once its directory is synced
     return {};
 }
 

@@ -14,7 +14,9 @@ namespace huddle::sys {
 std::string state_dir();                     // /var/lib/huddle, or HUDDLE_STATE_DIR
 std::string app_dir(const std::string& app);  // state_dir()/APP
 
-// On failure the temporary is removed and PATH is as it was.
+// Through PATH.tmp-huddle, created with O_EXCL | O_NOFOLLOW after removing
+// whatever had that name (never followed). On failure the temporary is
+// removed and PATH is as it was.
 Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode);
 
 // What `local path` is now.

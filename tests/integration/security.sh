@@ -228,10 +228,43 @@ json.dump(s, open(p, "w"))'
   printf '%s\n' "$out" | grep -qF 'remote said \x1b]0;owned\x07' || fail "the detail is not shown escaped: $out" || return 1
 }
 
+# Finding 1, the atomic writes. Symlinks planted at the temporaries' names
+# (release.env.tmp-huddle, state.json.tmp-huddle) pointing at root-owned
+# files outside the release: root does not write through them, and the
+# files it means to write are regular files afterwards. Once by huddle-fetch
+# as root without the unit's sandbox (the victims in /etc), once through the
+# unit (the victims in the app's state directory, which the unit may write).
+t_planted_temporaries_are_not_followed() {
+  new_repo wf
+  app_config wf file:///srv/git/wf.git | put wf.ini
+  wait_units wf || return 1
+  [ "$(deploy wf)" = 0 ] || fail "first deploy failed" || return 1
+  local d=/var/lib/huddle/wf round victim rc
+  for round in direct unit; do
+    victim=/etc/huddle-victim; [ "$round" = unit ] && victim=$d/victim
+    ct sh -c "echo precious > $victim-env && echo precious > $victim-state && chmod 0644 $victim-env $victim-state &&
+      rm -f $d/release.env.tmp-huddle $d/state.json.tmp-huddle &&
+      ln -s $victim-env $d/release.env.tmp-huddle && ln -s $victim-state $d/state.json.tmp-huddle"
+    commit_push wf "$round"
+    if [ "$round" = direct ]; then
+      rc=$(ct huddle-fetch --log console wf >/dev/null 2>&1; echo $?)
+    else
+      rc=$(deploy wf)
+    fi
+    [ "$(ct cat $victim-env)" = precious ] || fail "$round: root wrote through release.env.tmp-huddle into $victim-env" || return 1
+    [ "$(ct cat $victim-state)" = precious ] || fail "$round: root wrote through state.json.tmp-huddle into $victim-state" || return 1
+    [ "$rc" = 0 ] && [ "$(live_commit wf)" = "$(head_of wf)" ] || fail "$round: the deploy beside planted links: exit $rc" || return 1
+    ct sh -c "test -f $d/release.env && ! test -L $d/release.env && test -f $d/state.json && ! test -L $d/state.json" ||
+      fail "$round: release.env or state.json is not a regular file" || return 1
+    ct grep -q "HUDDLE_COMMIT=$(head_of wf)" $d/release.env || fail "$round: release.env does not name the new commit" || return 1
+  done
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused
 run_test "a tag holding ESC and a line break is ignored, not stored, and printed escaped" t_hostile_ref_names_are_escaped
+run_test "symlinks planted at release.env.tmp-huddle and state.json.tmp-huddle are not written through" t_planted_temporaries_are_not_followed
 suite_end

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -77,6 +78,29 @@ TEST_CASE("leaks: a failed atomic write removes its temporary and keeps the old 
         CHECK_FALSE(sys::write_file_atomic(file, "A=2\n", 0644));
     }
     ::chmod(d.path.c_str(), 0755);
+}
+
+TEST_CASE("atomic write: a symlink planted at the temporary's name is removed, not written through", "[leaks]") {
+    TempDir d;
+    std::string victim = d.path + "/victim", file = d.path + "/release.env";
+    {
+        FILE* f = std::fopen(victim.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("precious\n", f);
+        std::fclose(f);
+    }
+    REQUIRE(::symlink(victim.c_str(), (file + ".tmp-huddle").c_str()) == 0);
+    REQUIRE(sys::write_file_atomic(file, "A=1\n", 0644));
+    struct stat st {};
+    REQUIRE(::lstat(file.c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK(::lstat((file + ".tmp-huddle").c_str(), &st) != 0);
+    char buf[32] = {};
+    FILE* f = std::fopen(victim.c_str(), "r");
+    REQUIRE(f);
+    CHECK(std::fread(buf, 1, sizeof buf - 1, f) == 9);
+    std::fclose(f);
+    CHECK(std::string(buf) == "precious\n");
 }
 
 TEST_CASE("leaks: a watchdog check that cannot connect closes its socket and says why", "[leaks]") {
