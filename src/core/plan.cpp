@@ -72,6 +72,10 @@ void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
     std::string state = "huddle/" + c.name;
     pr.push_back(as("StateDirectory", {state}));
     if (deploys) {
+        // The deploy slots (src/sys/slots.hpp): made by systemd, root's,
+        // kept between runs; huddle-fetch makes the directory 0700.
+        pr.push_back(as("RuntimeDirectory", {"huddle/slots"}));
+        pr.push_back(s("RuntimeDirectoryPreserve", "yes"));
         std::string parent = c.repo.local_path.substr(0, c.repo.local_path.rfind('/'));
         if (!parent.empty() && parent != "/var/lib/" + state)
             pr.push_back(as("ReadWritePaths", {"-" + parent}));  // "-": a parent that does not exist is no error at start

@@ -61,6 +61,8 @@ const std::map<std::string, FileKey>& file_keys() {
         {"Environment", {"Service", "Environment"}},
         {"EnvironmentFiles", {"Service", "EnvironmentFile"}},
         {"StateDirectory", {"Service", "StateDirectory"}},
+        {"RuntimeDirectory", {"Service", "RuntimeDirectory"}},
+        {"RuntimeDirectoryPreserve", {"Service", "RuntimeDirectoryPreserve"}},
         {"Restart", {"Service", "Restart"}},
         {"TimeoutStopUSec", {"Service", "TimeoutStopSec"}},
         {"TimeoutStartUSec", {"Service", "TimeoutStartSec"}},

@@ -164,7 +164,7 @@ int Cycle::take_slot_and_systemd(const std::string& target, std::unique_ptr<Depl
                       target.substr(0, 12));
         return kFetchTemporary;
     };
-    auto s = DeploySlot::acquire(env_.slot_prefix, kDeploySlots, env_.slot_wait);
+    auto s = DeploySlot::acquire(env_.slot_dir, kDeploySlots, env_.slot_wait);
     if (!s) return ready_later(s.error());
     if (usec_t waited = (*s)->waited())
         spdlog::info("waited {} for a deploy slot ({} deploys restart their apps at once at most)",

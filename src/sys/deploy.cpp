@@ -53,7 +53,7 @@ DeployEnv default_env() {
     env.verify_signature = verify_signature;
     env.sleep = [](usec_t t) { ::usleep(static_cast<useconds_t>(t)); };
     env.now = monotonic_usec;
-    env.slot_prefix = "huddle/deploy-slot";
+    env.slot_dir = "/run/huddle/slots";
     env.slot_wait = 5 * 60 * kUsecPerSec;
     return env;
 }

@@ -40,7 +40,7 @@ struct DeployEnv {
     // Whose signature a commit or tag carries, if the config allows it
     // (verify.hpp); WORKDIR is the app's state directory.
     std::function<Result<Signer>(const SignedPayload&, const RepositoryConfig&, const std::string& workdir)> verify_signature;
-    std::string slot_prefix;      // the deploy slots' abstract socket names
+    std::string slot_dir;         // the deploy slots' lock files (slots.hpp)
     usec_t slot_wait = 0;         // how long a deploy waits for a slot
 };
 

@@ -1,7 +1,10 @@
 // At most N deploys of the machine's apps talk to systemd at once. A slot is
-// an abstract unix socket name bound by the deploy that holds it: the kernel
-// frees it when the process ends however it ends, and it needs no file a
-// sandboxed service could not write.
+// an flock(2) on a file of a directory only root may enter
+// (/run/huddle/slots/0..N-1, 0600): the kernel frees it when the process
+// ends however it ends, and no other user can open the files, let alone
+// hold them (abstract unix socket names, used before, have no permissions:
+// any user could hold them all and stop every deploy). The fetch unit gets
+// the directory as its RuntimeDirectory=, preserved.
 #pragma once
 #include <memory>
 #include <string>
@@ -19,9 +22,10 @@ inline constexpr unsigned kDeploySlots = 64;
 
 class DeploySlot {
 public:
-    // Wait up to MAX_WAIT for a free one of SLOTS slots named PREFIX/0..
+    // Wait up to MAX_WAIT for a free one of SLOTS slots, the files DIR/0..
+    // (DIR made 0700 when missing; -EPERM when another user owns it).
     // -EBUSY when none came free in time.
-    static Result<std::unique_ptr<DeploySlot>> acquire(const std::string& prefix, unsigned slots, usec_t max_wait);
+    static Result<std::unique_ptr<DeploySlot>> acquire(const std::string& dir, unsigned slots, usec_t max_wait);
     unsigned index() const { return index_; }
     usec_t waited() const { return waited_; }  // 0: one was free at once
 

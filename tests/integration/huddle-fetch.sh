@@ -558,9 +558,11 @@ t_deploy_waits_for_a_slot() {
   [ "$(deploy slots)" = 0 ] || return 1
   commit_push slots 2
   ct rm -f /run/slots-held
-  ct python3 -c 'import socket, time
-held = [socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) for i in range(64)]
-for i, s in enumerate(held): s.bind("\0huddle/deploy-slot/%d" % i)
+  # Root holds the 64 slot files (/run/huddle/slots/N, flock), as 64 deploys would.
+  ct python3 -c 'import fcntl, os, time
+os.makedirs("/run/huddle/slots", 0o700, exist_ok=True)
+held = [os.open("/run/huddle/slots/%d" % i, os.O_RDWR | os.O_CREAT, 0o600) for i in range(64)]
+for fd in held: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 open("/run/slots-held", "w").close()
 time.sleep(6)' &
   local holder=$!

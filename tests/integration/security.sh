@@ -260,6 +260,60 @@ t_planted_temporaries_are_not_followed() {
   done
 }
 
+# Finding 4. An unprivileged user (nobody) holds every abstract socket name
+# the old deploy slots used and tries to open, create and lock the new slot
+# files: it can do none of it, and a push deploys at once.
+t_nobody_cannot_hold_deploy_slots() {
+  new_repo sl
+  app_config sl file:///srv/git/sl.git | put sl.ini
+  wait_units sl || return 1
+  [ "$(deploy sl)" = 0 ] || fail "first deploy failed" || return 1
+  ct sh -c 'cat > /srv/slot-thief.py' <<'PY'
+import errno, fcntl, os, socket, time
+held = []
+for i in range(64):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind("\0huddle/deploy-slot/%d" % i)
+    held.append(s)
+got = []
+for i in list(range(64)) + ["new"]:
+    p = "/run/huddle/slots/%s" % i
+    for flags in (os.O_RDONLY, os.O_RDWR, os.O_RDWR | os.O_CREAT):
+        try:
+            fd = os.open(p, flags, 0o600)
+        except OSError as e:
+            continue
+        got.append(p)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(fd)
+        except OSError:
+            pass
+print("pid %d" % os.getpid())
+print("held %d abstract names; opened %d slot files" % (64, len(got)), flush=True)
+time.sleep(90)
+PY
+  ct rm -f /run/slot-thief.out
+  ct sh -c 'runuser -u nobody -- python3 /srv/slot-thief.py > /run/slot-thief.out 2>&1' &
+  local thief=$!
+  wait_for "nobody holds the old names" 20 ct grep -q "^held 64" /run/slot-thief.out || { ct kill "$(ct sed -n 's/^pid //p' /run/slot-thief.out)"; fail "the thief did not start: $(ct cat /run/slot-thief.out)"; return 1; }
+  ct grep -q "opened 0 slot files" /run/slot-thief.out || { ct kill "$(ct sed -n 's/^pid //p' /run/slot-thief.out)"; fail "nobody opened slot files: $(ct cat /run/slot-thief.out)"; return 1; }
+  commit_push sl 2
+  local since; since=$(ct date +%s)
+  ct systemctl start --no-block huddle-fetch@sl.service
+  sleep 1
+  if ! wait_for "the deploy" 60 settled huddle-fetch@sl.service; then
+    ct systemctl stop huddle-fetch@sl.service
+    ct kill "$(ct sed -n 's/^pid //p' /run/slot-thief.out)"; wait $thief 2>/dev/null
+    fail "the deploy still waits for a slot after 60s"; return 1
+  fi
+  ct kill "$(ct sed -n 's/^pid //p' /run/slot-thief.out)"; wait $thief 2>/dev/null
+  [ "$(live_commit sl)" = "$(head_of sl)" ] || fail "not deployed while nobody held the old names" || return 1
+  journal_has "for a deploy slot" -u huddle@sl --since "@$since" && { fail "the deploy waited for a slot"; return 1; }
+  [ "$(ct stat -c '%U %a' /run/huddle/slots)" = "root 700" ] || fail "/run/huddle/slots is $(ct stat -c '%U %a' /run/huddle/slots), not root 700" || return 1
+  [ -z "$(ct find /run/huddle/slots -mindepth 1 \( ! -user root -o -perm /077 -o ! -type f \))" ] || fail "a slot file is not root's 0600: $(ct ls -la /run/huddle/slots)" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
@@ -267,4 +321,5 @@ run_test "an https redirect to another host does not get the token; credential w
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused
 run_test "a tag holding ESC and a line break is ignored, not stored, and printed escaped" t_hostile_ref_names_are_escaped
 run_test "symlinks planted at release.env.tmp-huddle and state.json.tmp-huddle are not written through" t_planted_temporaries_are_not_followed
+run_test "nobody holding the old slot names and trying the new slot files does not stop a deploy" t_nobody_cannot_hold_deploy_slots
 suite_end

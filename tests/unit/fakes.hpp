@@ -214,8 +214,7 @@ struct World {
         };
         env.sleep = [this](usec_t t) { clock += t; };
         env.now = [this] { return clock; };
-        static int n = 0;
-        env.slot_prefix = "huddle-test/cycle-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+        env.slot_dir = dir + "/slots";  // removed with dir
         env.slot_wait = 0;
         auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
         spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));

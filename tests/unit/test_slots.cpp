@@ -2,6 +2,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <string>
 
 #include "sys/slots.hpp"
@@ -9,12 +12,21 @@
 using huddle::sys::DeploySlot;
 
 namespace {
-// Abstract names are shared by every process in the network namespace: one
-// of its own per test run.
-std::string prefix() { return "huddle-test/slots-" + std::to_string(::getpid()); }
+// A slot directory of its own per test case, removed at the end.
+struct SlotDir {
+    std::string base, path;
+    SlotDir() {
+        char tmpl[] = "/tmp/huddle-slots.XXXXXX";
+        base = ::mkdtemp(tmpl);
+        path = base + "/slots";
+    }
+    ~SlotDir() { std::system(("rm -rf '" + base + "'").c_str()); }
+};
 }  // namespace
 
 TEST_CASE("deploy slots: N holders at most; a freed slot is taken by the next", "[slots]") {
+    SlotDir dir;
+    auto prefix = [&] { return dir.path; };
     auto a = DeploySlot::acquire(prefix(), 2, 0);
     REQUIRE(a);
     CHECK((*a)->waited() == 0);
@@ -33,7 +45,8 @@ TEST_CASE("deploy slots: N holders at most; a freed slot is taken by the next", 
 }
 
 TEST_CASE("deploy slots: a holder that dies frees its slot; a waiter gets it", "[slots]") {
-    const std::string name = prefix();  // the parent's pid, in both
+    SlotDir dir;
+    const std::string name = dir.path;
     int ready[2];
     REQUIRE(::pipe(ready) == 0);
     pid_t child = ::fork();
@@ -55,4 +68,36 @@ TEST_CASE("deploy slots: a holder that dies frees its slot; a waiter gets it", "
     ::waitpid(child, &status, 0);
     ::close(ready[0]);
     ::close(ready[1]);
+}
+
+TEST_CASE("deploy slots: root-only files in a 0700 directory; another user's directory is refused", "[slots]") {
+    SlotDir dir;
+    {
+        auto s = DeploySlot::acquire(dir.path, 2, 0);
+        REQUIRE(s);
+        struct stat st {};
+        REQUIRE(::lstat(dir.path.c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0700);
+        REQUIRE(::lstat((dir.path + "/" + std::to_string((*s)->index())).c_str(), &st) == 0);
+        CHECK(S_ISREG(st.st_mode));
+        CHECK((st.st_mode & 07777) == 0600);
+    }
+    // Made more open (as systemd makes a RuntimeDirectory= 0755): closed again.
+    REQUIRE(::chmod(dir.path.c_str(), 0755) == 0);
+    REQUIRE(DeploySlot::acquire(dir.path, 1, 0));
+    struct stat st {};
+    REQUIRE(::lstat(dir.path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    // A symlink in the directory's place is not followed.
+    SlotDir other;
+    REQUIRE(::mkdir(other.path.c_str(), 0700) == 0);
+    std::string link = dir.base + "/link";
+    REQUIRE(::symlink(other.path.c_str(), link.c_str()) == 0);
+    CHECK_FALSE(DeploySlot::acquire(link, 1, 0));
+    if (::geteuid() == 0) {
+        REQUIRE(::chown(other.path.c_str(), 65534, 65534) == 0);
+        auto r = DeploySlot::acquire(other.path, 1, 0);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == -EPERM);
+    }
 }
