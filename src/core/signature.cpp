@@ -107,6 +107,7 @@ OpenPgpVerdict parse_gpg_status(std::string_view status) {
     for (std::string_view line : lines_of(status)) {
         if (!begins(line, kPrefix)) continue;
         line.remove_prefix(kPrefix.size());
+        if (line.empty() || line[0] == ' ') continue;  // gpgv writes the keyword right after the prefix
         auto w = words_of(line);
         if (w.empty()) continue;
         std::string_view kw = w[0];
