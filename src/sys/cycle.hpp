@@ -47,7 +47,7 @@ private:
 
     // trust.cpp
     Status check_trust(Look& l, const std::string& commit);
-    Result<Signer> check_signature(const SignedPayload& sp, const std::string& what);
+    Result<Signer> check_signature(const SignedPayload& sp, const std::string& what, const std::string& commit);
     bool verifies_tag() const { return c_.repo.verify == VerifyMode::tag || c_.repo.verify == VerifyMode::both; }
 
     // phases.cpp

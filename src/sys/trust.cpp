@@ -8,10 +8,10 @@
 
 namespace huddle::sys {
 
-Result<Signer> Cycle::check_signature(const SignedPayload& sp, const std::string& what) {
+Result<Signer> Cycle::check_signature(const SignedPayload& sp, const std::string& what, const std::string& commit) {
     auto who = env_.verify_signature(sp, c_.repo, dir_);
     if (!who) return Error{who.error().code, "signature: " + what + ": " + who.error().message};
-    Step s("signature", what);
+    Step s("signature", commit);
     spdlog::info("{}: good signature by {} ({})", what, who->principal, who->fingerprint);
     return who;
 }
@@ -42,14 +42,14 @@ Status Cycle::check_trust(Look& l, const std::string& commit) {
         }
         auto sp = split_tag_signature(*raw);
         if (!sp) return Error{-EKEYREJECTED, "signature: " + what + ": not signed"};
-        auto who = check_signature(*sp, what);
+        auto who = check_signature(*sp, what, commit);
         if (!who) return who.error();
         signer_ = *who;
     }
     if (r.verify == VerifyMode::commit || r.verify == VerifyMode::both) {
         auto sp = l.repo->commit_signature(commit);
         if (!sp) return sp.error();
-        auto who = check_signature(*sp, "commit " + commit.substr(0, 12));
+        auto who = check_signature(*sp, "commit " + commit.substr(0, 12), commit);
         if (!who) return who.error();
         signer_ = *who;
     }
