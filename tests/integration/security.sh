@@ -157,7 +157,12 @@ for line in git("ls-tree", "-z", "main").split(b"\0"):
 obj = raw_tree([(b"100644", b"planted", blob)]) if mode == "40000" else blob
 entries.append((mode.encode(), name, obj))
 tree = raw_tree(entries)
-commit = git("commit-tree", tree.decode(), "-p", "main", "-m", "hostile " + sys.argv[3]).strip().decode()
+# The commit is written raw too: newer git's commit-tree parses the tree and
+# refuses such names, which is the point of crafting them.
+parent = git("rev-parse", "main").strip()
+who = b"Mallory <m@example.invalid> 1700000000 +0000"
+body = b"tree " + tree + b"\nparent " + parent + b"\nauthor " + who + b"\ncommitter " + who + b"\n\nhostile " + name + b"\n"
+commit = git("hash-object", "-w", "--literally", "-t", "commit", "--stdin", inp=body).strip().decode()
 git("update-ref", "refs/heads/main", commit)
 print(commit)
 PY
