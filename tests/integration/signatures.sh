@@ -505,14 +505,6 @@ t_no_change_poll_writes_nothing() {
   [ "$runs2" = "$runs1" ] || fail "a no-change poll ran ssh-keygen $((runs2 - runs1)) times" || return 1
 }
 
-# Not run on Debian 13 yet: there 14 of the 16 scenarios failed in the one
-# run so far (a pin to an unsigned commit deployed, exit 0), cause not found
-# yet. Said here and in the README's Supported releases, not hidden.
-if grep -q '^VERSION_CODENAME=trixie' /etc/os-release 2>/dev/null; then
-  echo "signatures: NOT RUN on Debian 13: signed releases are not yet known to work there (README, Supported releases)"
-  echo "0 passed, 0 failed"
-  exit 0
-fi
 suite_needs_root
 setup || suite_setup_failed
 run_test "a commit signed by an allowed SSH key is deployed; its signer in status, history, state.json and the journal" t_ssh_signed_deployed
