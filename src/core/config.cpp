@@ -22,6 +22,7 @@ std::optional<AppConfig> Interpreter::run(const RawDoc& doc) {
     application(c);
     deploy(c);
     watchdog(c);
+    limits(c);
     check_test();
     if (diags_.has_errors()) return std::nullopt;
     return c;

@@ -9,6 +9,7 @@
 
 #include "diag.hpp"
 #include "duration.hpp"
+#include "size.hpp"
 #include "raw.hpp"
 
 namespace huddle {
@@ -72,6 +73,17 @@ struct WatchdogConfig {
     std::string response;
 };
 
+// What one deploy cycle may cost the machine (huddle-fetch@APP.service,
+// which talks to the remote and runs the build): memory and tasks for its
+// cgroup, bytes received per fetch, bytes of a checkout. A remote that
+// needs more is refused, never let take the machine.
+struct LimitsConfig {
+    uint64_t memory = 2ull << 30;   // MemoryMax=; kSizeInfinity: none
+    uint64_t tasks = 512;           // TasksMax=; kSizeInfinity: none
+    uint64_t fetch = 1ull << 30;    // bytes received by one fetch
+    uint64_t release = 4ull << 30;  // bytes of the files one checkout writes
+};
+
 struct AppConfig {
     std::string name;
     std::string file;
@@ -81,6 +93,7 @@ struct AppConfig {
     std::optional<ApplicationConfig> app;  // absent: files-only sync
     DeployConfig deploy;
     std::optional<WatchdogConfig> watchdog;
+    LimitsConfig limits;
 };
 
 struct LoadResult {

@@ -86,6 +86,7 @@ private:
     std::optional<bool> boolean(const char* section, const char* key);
     std::optional<usec_t> duration(const char* section, const char* key);
     std::optional<int64_t> integer(const char* section, const char* key, int64_t lo, int64_t hi);
+    std::optional<uint64_t> size(const char* section, const char* key, uint64_t lo);
     std::optional<std::vector<std::string>> list(const char* section, const char* key, bool comma_splits);
     std::optional<std::string> abs_path(const char* section, const char* key);
     std::optional<std::vector<std::string>> command(const char* section, const char* key);
@@ -98,6 +99,7 @@ private:
     void application(AppConfig& c);
     void deploy(AppConfig& c);
     void watchdog(AppConfig& c);
+    void limits(AppConfig& c);
     void check_test();
     void environment(ApplicationConfig& a);
     bool env_ok(const Loc& loc, const std::string& label, const std::string& k, const std::string& v);

@@ -18,6 +18,7 @@ const std::vector<SectionSpec>& schema() {
         {"scripts", {"pre-pull", "post-pull"}},
         {"test", {}},  // Huddle's reserved section: any key, see check_test()
         {"watchdog", {"period", "host", "port", "request", "response"}},
+        {"limits", {"memory", "tasks", "fetch", "release"}},
     };
     return s;
 }
@@ -40,7 +41,7 @@ void Interpreter::index(const RawDoc& doc) {
             unknown_section_ = true;
             std::string hint = did_you_mean(sec.name, section_names);
             diags_.error(sec.loc, "[" + sec.name + "]",
-                         "unknown section" + (hint.empty() ? "; sections are [repository], [timing], [application], [deploy], [scripts], [watchdog]"
+                         "unknown section" + (hint.empty() ? "; sections are [repository], [timing], [application], [deploy], [scripts], [watchdog], [limits]"
                                                            : "; did you mean [" + hint + "]?"));
             continue;
         }

@@ -123,6 +123,22 @@ void Interpreter::signing(RepositoryConfig& r) {
     if (auto rw = boolean("repository", "rewind")) r.rewind = *rw;
 }
 
+// Bounds on what a deploy may cost. Below the minimums no real app deploys
+// at all, which is a config mistake to say so, not a limit.
+void Interpreter::limits(AppConfig& c) {
+    LimitsConfig& l = c.limits;
+    if (auto m = size("limits", "memory", 64ull << 20)) l.memory = *m;
+    if (const Found* f = get("limits", "tasks")) {
+        const RawValue& v = f->entry->value;
+        if (v.kind == RawValue::Kind::string && v.str == "infinity")
+            l.tasks = kSizeInfinity;
+        else if (auto t = integer("limits", "tasks", 16, 1 << 22))
+            l.tasks = static_cast<uint64_t>(*t);
+    }
+    if (auto b = size("limits", "fetch", 1ull << 20)) l.fetch = *b;
+    if (auto b = size("limits", "release", 1ull << 20)) l.release = *b;
+}
+
 void Interpreter::timing(AppConfig& c) {
     if (auto mn = duration("timing", "minimum")) {
         if (*mn < kUsecPerSec) error(*get("timing", "minimum"), "must be at least 1s; polling more often than that only loads the git server");

@@ -126,6 +126,30 @@ std::optional<int64_t> Interpreter::integer(const char* section, const char* key
     return n;
 }
 
+// A size as systemd writes one ("512M", "2G", "infinity"), or a number of
+// bytes; at least LO.
+std::optional<uint64_t> Interpreter::size(const char* section, const char* key, uint64_t lo) {
+    const Found* f = get(section, key);
+    if (!f) return std::nullopt;
+    const RawValue& v = f->entry->value;
+    SizeResult r;
+    if (v.kind == RawValue::Kind::integer && v.integer >= 0)
+        r.bytes = static_cast<uint64_t>(v.integer);
+    else if (v.kind == RawValue::Kind::string)
+        r = parse_size(v.str);
+    else
+        r.error = "expects a size: bytes with an optional K, M, G or T (\"512M\", \"2G\"), or infinity";
+    if (!r.bytes) {
+        error(*f, r.error);
+        return std::nullopt;
+    }
+    if (*r.bytes < lo) {
+        error(*f, "must be at least " + format_size(lo));
+        return std::nullopt;
+    }
+    return r.bytes;
+}
+
 std::optional<std::vector<std::string>> Interpreter::list(const char* section, const char* key, bool comma_splits) {
     const Found* f = get(section, key);
     if (!f) return std::nullopt;

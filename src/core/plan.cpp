@@ -216,6 +216,10 @@ UnitPlan fetch_unit(const AppConfig& c, const PlanContext& ctx) {
     // would silently stop deploys.
     pr.push_back(t("StartLimitIntervalUSec", 0));
     sandbox(pr, c, true);
+    // A remote's worth of memory and tasks, build included (LimitsConfig):
+    // beyond them the kernel stops the cycle, not the machine.
+    pr.push_back(t("MemoryMax", c.limits.memory));
+    pr.push_back(t("TasksMax", c.limits.tasks));
     return u;
 }
 

@@ -90,6 +90,8 @@ const std::map<std::string, FileKey>& file_keys() {
         {"SystemCallFilter", {"Service", "SystemCallFilter"}},
         {"SystemCallArchitectures", {"Service", "SystemCallArchitectures"}},
         {"CapabilityBoundingSet", {"Service", "CapabilityBoundingSet"}},
+        {"MemoryMax", {"Service", "MemoryMax"}},
+        {"TasksMax", {"Service", "TasksMax"}},
     };
     return m;
 }
@@ -103,6 +105,10 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                    [&](uint64_t v) {
                        if (p.name == "CapabilityBoundingSet")
                            out.push_back(key + "=" + capability_names(v));
+                       else if (p.name == "MemoryMax")
+                           out.push_back(key + "=" + format_size(v));
+                       else if (p.name == "TasksMax")
+                           out.push_back(key + "=" + (v == kSizeInfinity ? std::string("infinity") : std::to_string(v)));
                        else if (p.name == "RestrictNamespaces")
                            out.push_back(key + "=" + (v == 0 ? "yes" : v == kCloneNewTime ? "time" : "no"));  // the namespaces allowed
                        else

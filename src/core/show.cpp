@@ -127,6 +127,10 @@ std::vector<Setting> settings(const AppConfig& c, const RawDoc& doc) {
     b.argv("deploy", "health command", d.health_command);
     b.span("deploy", "health timeout", d.health_timeout);
     b.number("deploy", "keep", d.keep);
+    b.text("limits", "memory", format_size(c.limits.memory));
+    b.text("limits", "tasks", c.limits.tasks == kSizeInfinity ? "infinity" : std::to_string(c.limits.tasks));
+    b.text("limits", "fetch", format_size(c.limits.fetch));
+    b.text("limits", "release", format_size(c.limits.release));
     if (c.watchdog) {
         const WatchdogConfig& w = *c.watchdog;
         b.span("watchdog", "period", w.period);

@@ -131,7 +131,9 @@ int Cycle::fetch_and_build(Look& l, std::string& release) {
     bool need_tag = verifies_tag() && !l.tag_object.empty() && !l.repo->has_object(l.tag_object);
     if (!l.repo->has_commit(target) || need_tag) {
         Step s("fetch", target);
-        if (Status st = l.repo->fetch(c_.repo.remote_path, ref_, l.auth); !st) {
+        if (Status st = l.repo->fetch(c_.repo.remote_path, ref_, l.auth, c_.limits.fetch); !st) {
+            // The same push would cost as much at every poll: remembered as bad.
+            if (st.error().code == -EFBIG) return fail_rejected(target, st.error().message, "fetch");
             spdlog::error("{}; the running release is untouched", st.error().message);
             return kFetchTemporary;
         }

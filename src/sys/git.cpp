@@ -18,6 +18,7 @@
 
 #include "core/credpolicy.hpp"
 #include "core/escape.hpp"
+#include "core/size.hpp"
 #include "core/known_hosts.hpp"
 #include "core/treename.hpp"
 #include "core/url.hpp"
@@ -72,6 +73,9 @@ struct Callbacks {
     // certificate callback sets with its own ("invalid or unknown remote ssh
     // hostkey"), so the reason is kept here, not only in libgit2's error.
     std::string refusal;
+    // A fetch receiving more than this is stopped (limits fetch).
+    uint64_t max_bytes = UINT64_MAX;
+    bool too_big = false;
 };
 
 // The error of a failed remote operation: the callback's own reason first.
@@ -175,6 +179,12 @@ git_remote_callbacks make_callbacks(Callbacks& cb) {
     git_remote_callbacks c = GIT_REMOTE_CALLBACKS_INIT;
     c.credentials = credentials;
     c.certificate_check = certificate_check;
+    c.transfer_progress = [](const git_indexer_progress* stats, void* payload) {
+        auto* state = static_cast<Callbacks*>(payload);
+        if (stats->received_bytes <= state->max_bytes) return 0;
+        state->too_big = true;
+        return -1;
+    };
     c.payload = &cb;
     return c;
 }
@@ -246,12 +256,13 @@ Result<std::vector<RemoteRef>> GitRepo::ls_remote(const std::string& url, const 
     return out;
 }
 
-Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth) {
+Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitAuth& auth, uint64_t max_bytes) {
     if (!repo_) return Error{-ENOENT, "no repository to fetch into"};
     auto remote = open_remote(url);
     if (!remote) return remote.error();
     git_remote* raw = remote->get();
     Callbacks cb{&auth, url, 0, {}};
+    cb.max_bytes = max_bytes;
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
@@ -260,8 +271,13 @@ Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitA
     std::string spec = "+" + ref + ":refs/huddle/fetched";
     char* specs[] = {spec.data()};
     git_strarray refspecs = {specs, 1};
-    if (int rc = git_remote_fetch(raw, &refspecs, &opts, "huddle fetch"); rc < 0)
+    if (int rc = git_remote_fetch(raw, &refspecs, &opts, "huddle fetch"); rc < 0) {
+        if (cb.too_big)
+            return Error{-EFBIG, fmt::format("fetching {} from {} stopped after more than {} (limits fetch); raise [limits] fetch if the "
+                                             "repository is meant to be that large",
+                                             ref, redact_url(url), format_size(max_bytes))};
         return remote_error(cb, rc, "fetching " + ref + " from " + redact_url(url) + " failed");
+    }
     return {};
 }
 
@@ -337,27 +353,50 @@ int link_entry(const char* root, const git_tree_entry* e, void* payload) {
 // Every entry name of the tree, before anything is written for it: a name
 // such as "../x", "a/b" or ".git" would have the link walk or the checkout
 // write outside the release, or into a repository's control files.
+// The same walk adds up the files' sizes (object headers only, no content
+// read), so that a tree larger than the limit writes nothing either.
 struct NameWalk {
+    git_odb* odb;
+    uint64_t max_bytes, bytes = 0;
     std::string bad;
+    bool too_big = false;
 };
 
 int check_entry_name(const char* root, const git_tree_entry* e, void* payload) {
+    auto* w = static_cast<NameWalk*>(payload);
     const char* name = git_tree_entry_name(e);
-    std::string why = tree_entry_name_problem(name);
-    if (why.empty()) return 0;
-    static_cast<NameWalk*>(payload)->bad = "an entry '" + escape_untrusted(std::string(root) + name) + "' (" + why + ")";
+    if (std::string why = tree_entry_name_problem(name); !why.empty()) {
+        w->bad = "an entry '" + escape_untrusted(std::string(root) + name) + "' (" + why + ")";
+        return -1;
+    }
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return 0;
+    size_t len = 0;
+    git_object_t type;
+    if (git_odb_read_header(&len, &type, w->odb, git_tree_entry_id(e)) < 0) return -1;
+    w->bytes += len;
+    if (w->bytes <= w->max_bytes) return 0;
+    w->too_big = true;
     return -1;
 }
 
 }  // namespace
 
-Result<size_t> GitRepo::checkout(const std::string& hex, const std::string& dir, const std::string& base_oid, const std::string& base_dir) {
+Result<size_t> GitRepo::checkout(const std::string& hex, const std::string& dir, uint64_t max_bytes, const std::string& base_oid,
+                                 const std::string& base_dir) {
     GitTreePtr tree = commit_tree(repo_.get(), hex);
     if (!tree) return Error{-ENOENT, last_error(("commit " + hex + " is not in the repository").c_str())};
-    NameWalk names;
-    if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, check_entry_name, &names) < 0)
+    git_odb* raw_odb = nullptr;
+    if (int rc = git_repository_odb(&raw_odb, repo_.get()); rc < 0) return git_failure(rc, "cannot open the object database");
+    GitOdbPtr odb(raw_odb);
+    NameWalk names{odb.get(), max_bytes, 0, {}, false};
+    if (git_tree_walk(tree.get(), GIT_TREEWALK_PRE, check_entry_name, &names) < 0) {
+        if (names.too_big)
+            return Error{-EFBIG, fmt::format("the commit's files add up to more than {} (limits release); nothing was checked out; raise "
+                                             "[limits] release if the app is meant to be that large",
+                                             format_size(max_bytes))};
         return Error{-EINVAL, names.bad.empty() ? last_error("cannot read the commit's tree")
                                                 : "the commit's tree holds " + names.bad + ", which a release may not; nothing was checked out"};
+    }
     git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
     opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
     opts.target_directory = dir.c_str();

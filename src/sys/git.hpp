@@ -25,7 +25,8 @@ public:
     // `git ls-remote`: the remote's refs, nothing downloaded.
     virtual Result<std::vector<RemoteRef>> ls_remote(const std::string& url, const GitAuth& auth) = 0;
     // Fetch one ref's objects; the commit becomes reachable from refs/huddle/fetched.
-    virtual Status fetch(const std::string& url, const std::string& ref, const GitAuth& auth) = 0;
+    // More than MAX_BYTES received: stopped, -EFBIG, nothing kept.
+    virtual Status fetch(const std::string& url, const std::string& ref, const GitAuth& auth, uint64_t max_bytes) = 0;
     // The full id of the commit a (possibly abbreviated) id names, or "".
     virtual std::string resolve_commit(const std::string& oid) = 0;
     bool has_commit(const std::string& oid) { return !resolve_commit(oid).empty(); }
@@ -34,9 +35,9 @@ public:
     // written since), files the two trees share become hard links into the
     // base and only the others are written. Returns how many were linked.
     // A tree holding an entry name that is not a plain file name ("..",
-    // ".git", "a/b"; core/treename.hpp) is refused, -EINVAL, before
-    // anything is written.
-    virtual Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base_oid = "",
+    // ".git", "a/b"; core/treename.hpp) is refused, -EINVAL, and one whose
+    // files add up to more than MAX_BYTES, -EFBIG, before anything is written.
+    virtual Result<size_t> checkout(const std::string& oid, const std::string& dir, uint64_t max_bytes, const std::string& base_oid = "",
                                     const std::string& base_dir = "") = 0;
     // Whether the repository holds the object (any type) with this full id.
     virtual bool has_object(const std::string& oid) = 0;
@@ -60,9 +61,9 @@ public:
     static Result<std::unique_ptr<GitRepo>> open(const std::string& path);
 
     Result<std::vector<RemoteRef>> ls_remote(const std::string& url, const GitAuth& auth) override;
-    Status fetch(const std::string& url, const std::string& ref, const GitAuth& auth) override;
+    Status fetch(const std::string& url, const std::string& ref, const GitAuth& auth, uint64_t max_bytes) override;
     std::string resolve_commit(const std::string& oid) override;
-    Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base_oid = "",
+    Result<size_t> checkout(const std::string& oid, const std::string& dir, uint64_t max_bytes, const std::string& base_oid = "",
                             const std::string& base_dir = "") override;
     bool has_object(const std::string& oid) override;
     Result<SignedPayload> commit_signature(const std::string& oid) override;

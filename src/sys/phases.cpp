@@ -75,7 +75,7 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
         // the new one can share its unchanged files (see Repository::checkout).
         std::string base = state_.deployed, base_dir = releases_ + "/" + state_.deployed;
         if (steps || base.empty() || ::getxattr(base_dir.c_str(), kVerbatim, nullptr, 0) < 0) base.clear();
-        auto linked = repo.checkout(commit, tmp, base, base_dir);
+        auto linked = repo.checkout(commit, tmp, c_.limits.release, base, base_dir);
         if (!linked) return failed(linked.error());
         if (*linked)
             spdlog::info("checked out {} into {} ({} unchanged files shared with {})", commit.substr(0, 12), release, *linked, base.substr(0, 12));

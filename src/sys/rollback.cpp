@@ -39,6 +39,14 @@ int Cycle::roll_back(UnitManager& sd, const std::string& target, const std::stri
     }
     add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "rolled-back", why.message, {}});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
+    // An unhealthy release is not tried again until its ref moves: its
+    // files would only fill the disk, one more per bad push.
+    if (!no_answer && target != live && target != state_.previous) {
+        if (Status st = remove_tree(releases_ + "/" + target); !st)
+            spdlog::warn("{}", st.error().message);
+        else
+            spdlog::info("removed the unhealthy release {}", target.substr(0, 12));
+    }
     return no_answer ? kFetchTemporary : kFetchRolledBack;
 }
 

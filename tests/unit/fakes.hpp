@@ -40,6 +40,8 @@ struct FakeGit {
     std::map<std::string, std::string> parents;                  // commit -> parent
     Error remote_down{0, ""};                                    // code != 0: ls_remote fails so
     int ls_remote_calls = 0, fetches = 0, checkouts = 0;
+    std::map<std::string, uint64_t> pack_bytes, tree_bytes;  // by commit: what a fetch receives, what a checkout writes
+    uint64_t last_fetch_max = 0;
     std::string last_base;  // the base commit the last checkout was offered
 
     // Push COMMIT (a 40-hex id made from SEED) to refs/heads/BRANCH with one file.
@@ -65,8 +67,12 @@ public:
         if (g_.remote_down.code) return g_.remote_down;
         return g_.refs;
     }
-    Status fetch(const std::string&, const std::string& ref, const sys::GitAuth&) override {
+    Status fetch(const std::string&, const std::string& ref, const sys::GitAuth&, uint64_t max_bytes) override {
         g_.fetches++;
+        g_.last_fetch_max = max_bytes;
+        for (const auto& r : g_.refs)
+            if (r.name == ref && g_.pack_bytes.count(r.oid) && g_.pack_bytes[r.oid] > max_bytes)
+                return Error{-EFBIG, "fetching " + ref + " stopped: more than the limit"};
         for (const auto& r : g_.refs)
             if (r.name == ref) {
                 g_.fetched.insert(r.oid);
@@ -80,10 +86,12 @@ public:
             if (c.rfind(oid, 0) == 0) return c;
         return "";
     }
-    Result<size_t> checkout(const std::string& oid, const std::string& dir, const std::string& base, const std::string&) override {
+    Result<size_t> checkout(const std::string& oid, const std::string& dir, uint64_t max_bytes, const std::string& base,
+                            const std::string&) override {
         g_.checkouts++;
         g_.last_base = base;
         if (!g_.fetched.count(oid)) return Error{-ENOENT, "commit " + oid + " is not in the repository"};
+        if (g_.tree_bytes.count(oid) && g_.tree_bytes[oid] > max_bytes) return Error{-EFBIG, "the commit's files are more than the limit"};
         if (::mkdir(dir.c_str(), 0755) < 0) return Error{-errno, "mkdir " + dir};
         for (const auto& [path, content] : g_.commits[oid]) std::ofstream(dir + "/" + path) << content;
         return size_t{0};
