@@ -56,8 +56,8 @@ RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diag
 }
 
 // toml++ 3.3.0's is_non_ascii_horizontal_whitespace() reaches
-// TOML_UNREACHABLE (undefined behaviour) for most letters in U+00A1..U+04D9,
-// U+2EAE..U+32A7 and U+FEC6..U+FEFE: its table only covers the ranges that
+// TOML_UNREACHABLE (undefined behaviour) for most letters in U+00A1..U+0499,
+// U+2C6E..U+3067 and U+FB26..U+FEFE: its table only covers the ranges that
 // hold whitespace. This is that function's own test for "no answer".
 bool tomlpp_cannot_classify(char32_t c) {
     if (c < 0xA0 || c > 0xFEFF) return false;

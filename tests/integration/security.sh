@@ -319,8 +319,44 @@ PY
   [ -z "$(ct find /run/huddle/slots -mindepth 1 \( ! -user root -o -perm /077 -o ! -type f \))" ] || fail "a slot file is not root's 0600: $(ct ls -la /run/huddle/slots)" || return 1
 }
 
+# Finding 8. What a remote costs is bounded: the fetch unit has the memory
+# and task limits of [limits]; a push whose pack is beyond `fetch` is stopped
+# while it downloads, a tree beyond `release` is refused before a file is
+# written; both exit 4, the running release untouched, the commit marked bad
+# (not downloaded again); the next small push deploys. Each hostile commit
+# sits on v1, so the good one after it need not carry its objects.
+t_limits_bound_what_a_remote_costs() {
+  new_repo big
+  app_config big file:///srv/git/big.git | put big.ini
+  printf '[limits]\nmemory = 768M\ntasks = 200\nfetch = 1M\nrelease = 2M\n' | ct sh -c 'cat >> /etc/huddle/big.ini'
+  ct systemctl start huddle-gen.service
+  memory_max_is() { [ "$(prop huddle-fetch@big.service MemoryMax)" = "$1" ]; }
+  wait_for "MemoryMax=768M on huddle-fetch@big.service" 30 memory_max_is 805306368 || return 1
+  [ "$(ct systemctl show -P TasksMax huddle-fetch@big.service)" = 200 ] || fail "TasksMax is $(ct systemctl show -P TasksMax huddle-fetch@big.service), not 200" || return 1
+  [ "$(deploy big)" = 0 ] || fail "first deploy failed" || return 1
+  local good pid v1 rc c what
+  good=$(live_commit big); pid=$(prop huddle@big.service MainPID); v1=$(head_of big)
+  for what in "fetch:head -c 3145728 /dev/urandom" "release:head -c 3145728 /dev/zero"; do
+    ct sh -c "cd /srv/src/big && git reset -q --hard $v1 && ${what#*:} > blob && $G add blob && $G commit -qm '${what%%:*}' && git push -q -f origin HEAD:main" || fail "cannot push (test broken)" || return 1
+    c=$(head_of big)
+    rc=$(deploy big)
+    [ "$rc" = 4 ] || fail "a push beyond the ${what%%:*} limit: exit $rc, not 4" || return 1
+    [ "$(live_commit big)" = "$good" ] && [ "$(prop huddle@big.service MainPID)" = "$pid" ] || fail "the running release changed (${what%%:*})" || return 1
+    [ "$(ct ls /var/lib/huddle/big/releases)" = "$good" ] || fail "${what%%:*}: releases/ holds $(ct ls /var/lib/huddle/big/releases | tr '\n' ' ')" || return 1
+    ct grep -q "\"$c\"" /var/lib/huddle/big/state.json || fail "$c is not marked bad" || return 1
+    journal_has "limits ${what%%:*}" -u huddle@big || fail "no journal line names 'limits ${what%%:*}'" || return 1
+    [ "$(deploy big)" = 0 ] || fail "the poll after the ${what%%:*} refusal failed" || return 1
+    # What the stopped fetch received is not kept (3 MB of noise was sent).
+    local kb; kb=$(ct du -sk /var/lib/huddle/big/repo | cut -f1)
+    [ "$kb" -lt 1024 ] || fail "${what%%:*}: the repository holds ${kb} KB after the refusal" || return 1
+  done
+  ct sh -c "cd /srv/src/big && git reset -q --hard $v1 && echo 2 > version && $G commit -qam v2 && git push -q -f origin HEAD:main"
+  [ "$(deploy big)" = 0 ] && [ "$(live_commit big)" = "$(head_of big)" ] || fail "the next small push was not deployed" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
+run_test "[limits]: the fetch unit has its memory and task limits; a pack beyond fetch and a tree beyond release are refused" t_limits_bound_what_a_remote_costs
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused
