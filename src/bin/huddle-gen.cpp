@@ -6,12 +6,15 @@
 
 #include "cli_common.hpp"
 #include "config.h"
+#include "core/appuser.hpp"
 #include "core/reconcile.hpp"
 #include "core/unitname.hpp"
 #include "sys/apps.hpp"
 #include "sys/fs.hpp"
 #include "sys/log.hpp"
+#include "sys/cycle.hpp"
 #include "sys/systemd.hpp"
+#include "sys/users.hpp"
 
 using namespace huddle;
 
@@ -78,6 +81,15 @@ bool config_errors_logged(const sys::LoadedApps& loaded) {
     return any;
 }
 
+// The users of the apps that run as their own (core/appuser.hpp), made
+// before any unit names them; an explicit `user =` is the operator's to make.
+std::map<std::string, sys::Error> make_app_users(const sys::LoadedApps& loaded) {
+    std::vector<sys::AppUser> users;
+    for (const auto& a : loaded.apps)
+        if (const auto& c = a.result.config; c && sys::app_user(*c) == default_app_user(c->name)) users.push_back({sys::app_user(*c), c->name});
+    return sys::ensure_app_users(users);
+}
+
 int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::string>& override_dirs, double budget, bool dry_run,
                    bool& config_errors, Counts& counts) {
     sys::LoadedApps loaded = sys::load_apps(dirs);
@@ -90,11 +102,19 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
     }
     std::vector<AppPlan> desired;
     std::set<std::string> keep(loaded.broken_apps.begin(), loaded.broken_apps.end());
+    std::map<std::string, sys::Error> no_user = dry_run ? std::map<std::string, sys::Error>{} : make_app_users(loaded);
     for (const auto& a : loaded.apps) {
-        if (a.result.config)
-            desired.push_back(plan_app(*a.result.config, ctx));
-        else
+        const auto& c = a.result.config;
+        if (c && no_user.count(sys::app_user(*c))) {
+            config_errors = true;
+            sys::ScopedLogFields f({{"HUDDLE_APP", a.source.app}, {"MESSAGE_ID", sys::msgid::kConfigRejected}});
+            spdlog::error("{}; the units of app {} are left as they are", no_user.at(sys::app_user(*c)).message, a.source.app);
             keep.insert(a.source.app);
+        } else if (c) {
+            desired.push_back(plan_app(*c, ctx));
+        } else {
+            keep.insert(a.source.app);
+        }
     }
 
     auto connected = sys::Systemd::connect();

@@ -44,7 +44,7 @@ struct TimingConfig {
 
 struct ApplicationConfig {
     std::vector<std::string> start;  // argv
-    std::string user = "huddle";
+    std::string user;   // the config's, or default_app_user(app) (appuser.hpp)
     std::string group;  // empty: the user's primary group
     std::vector<std::pair<std::string, std::string>> environment;
     std::string environment_file;

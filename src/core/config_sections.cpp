@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 
+#include "appuser.hpp"
 #include "cmdline.hpp"
 #include "config_internal.hpp"
 #include "core/url.hpp"
@@ -233,6 +234,7 @@ void Interpreter::application(AppConfig& c) {
             else a.start[0] = c.repo.local_path + "/" + p;
         }
     }
+    a.user = default_app_user(c.name);
     if (auto u = str("application", "user"); u && !u->empty()) {
         if (!valid_user_name(*u)) error(*get("application", "user"), "'" + *u + "' is not a valid user name");
         else a.user = *u;

@@ -60,6 +60,7 @@ Property s(const char* n, std::string v) { return {n, "s", std::move(v)}; }
 Property t(const char* n, uint64_t v) { return {n, "t", v}; }
 Property as(const char* n, std::vector<std::string> v) { return {n, "as", std::move(v)}; }
 Property b(const char* n, bool v) { return {n, "b", v}; }
+Property mode(const char* n, uint32_t v) { return {n, "u", uint64_t{v}}; }
 
 // huddle-fetch runs as root, talks to the network and runs the app's build
 // as the app's user. What it needs: write access to the app's state
@@ -71,6 +72,9 @@ Property b(const char* n, bool v) { return {n, "b", v}; }
 void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
     std::string state = "huddle/" + c.name;
     pr.push_back(as("StateDirectory", {state}));
+    // Others may pass through to the app's data and releases, which keep
+    // their own modes, but not list it; its files are root's and 0600.
+    pr.push_back(mode("StateDirectoryMode", 0711));
     if (deploys) {
         // The deploy slots (src/sys/slots.hpp): made by systemd, root's,
         // kept between runs; huddle-fetch makes the directory 0700.
@@ -158,6 +162,9 @@ UnitPlan app_unit(const AppConfig& c, const ApplicationConfig& a, const PlanCont
     if (!a.environment_file.empty()) files.emplace_back(a.environment_file, false);
     pr.push_back({"EnvironmentFiles", "a(sb)", files});
     pr.push_back(as("StateDirectory", {"huddle/" + c.name + "/data"}));
+    // HUDDLE_DATA is the app's alone. systemd gives it to the app's user
+    // at each start, which also moves it over from an earlier user.
+    pr.push_back(mode("StateDirectoryMode", 0700));
     pr.push_back(s("Restart", a.restart));
     if (a.stop_timeout) pr.push_back(t("TimeoutStopUSec", *a.stop_timeout));
     return u;

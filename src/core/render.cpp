@@ -91,6 +91,7 @@ const std::map<std::string, FileKey>& file_keys() {
         {"SystemCallArchitectures", {"Service", "SystemCallArchitectures"}},
         {"CapabilityBoundingSet", {"Service", "CapabilityBoundingSet"}},
         {"MemoryMax", {"Service", "MemoryMax"}},
+        {"StateDirectoryMode", {"Service", "StateDirectoryMode"}},
         {"TasksMax", {"Service", "TasksMax"}},
     };
     return m;
@@ -105,6 +106,8 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                    [&](uint64_t v) {
                        if (p.name == "CapabilityBoundingSet")
                            out.push_back(key + "=" + capability_names(v));
+                       else if (p.name == "StateDirectoryMode")
+                           out.push_back(key + "=" + fmt::format("{:04o}", v));
                        else if (p.name == "MemoryMax")
                            out.push_back(key + "=" + format_size(v));
                        else if (p.name == "TasksMax")

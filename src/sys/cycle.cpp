@@ -3,13 +3,15 @@
 // Every failure is logged here, once, with what it means for the app.
 #include "cycle.hpp"
 
+#include "core/appuser.hpp"
 #include "core/unitname.hpp"
 #include "fs.hpp"
+#include "process.hpp"
 #include "release.hpp"
 
 namespace huddle::sys {
 
-std::string app_user(const AppConfig& c) { return c.app ? c.app->user : "huddle"; }
+std::string app_user(const AppConfig& c) { return c.app ? c.app->user : default_app_user(c.name); }
 std::string app_group(const AppConfig& c) { return c.app ? c.app->group : ""; }
 
 Cycle::Cycle(const AppConfig& c, const DeployEnv& env)
@@ -29,6 +31,23 @@ Status Cycle::check_secrets(const GitAuth& auth) const {
             return Error{-EPERM, std::string(secret ? "credential" : "known hosts file") + " refused: " + why};
     }
     return {};
+}
+
+// Another app's user may not read this app's code: only root and the app's
+// group enter its releases (a files-only sync's are for anyone to read), and
+// the repository, its whole history, is root's. Set at every cycle, so that
+// an install made before this moves over.
+Status Cycle::protect_dirs() {
+    unsigned gid = 0, mode = 0755;
+    if (c_.app) {
+        auto ids = lookup_user(app_user(c_), app_group(c_));
+        if (!ids) return ids.error();
+        gid = ids->gid;
+        mode = 0750;
+    }
+    if (Status st = own_dir(releases_, 0, gid, mode); !st) return st;
+    if (Status st = mkdir_p(dir_ + "/repo", 0700); !st) return st;
+    return own_dir(dir_ + "/repo", 0, 0, 0700);
 }
 
 Result<Cycle::Look> Cycle::look(bool create_repo) {
@@ -74,6 +93,10 @@ int Cycle::run() {
     auto lock = AppLock::try_acquire(dir_ + "/lock");
     if (!lock) {
         spdlog::warn("{}", lock.error().message);
+        return kFetchTemporary;
+    }
+    if (Status st = protect_dirs(); !st) {
+        spdlog::error("{}; the running release is untouched", st.error().message);
         return kFetchTemporary;
     }
     load_state();

@@ -38,6 +38,7 @@ private:
     };
 
     // cycle.cpp
+    Status protect_dirs();
     Result<Look> look(bool create_repo);
     Status check_secrets(const GitAuth& auth) const;
     int fetch_and_build(Look& l, std::string& release);

@@ -31,7 +31,7 @@ void Cycle::load_state() {
     state_ = *s;
 }
 
-Status Cycle::save_state() { return write_file_atomic(dir_ + "/state.json", state_to_json(state_), 0644); }
+Status Cycle::save_state() { return write_file_atomic(dir_ + "/state.json", state_to_json(state_), 0600); }  // root's alone: the history, the signers
 
 std::vector<std::string> Cycle::base_env(const std::string& commit, const std::string& release) const {
     std::string user = app_user(c_);
@@ -108,7 +108,7 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
 Status Cycle::publish(const std::string& commit, const std::string& release) {
     Step s("switch", commit);
     std::string env = "HUDDLE_COMMIT=" + commit + "\nHUDDLE_RELEASE=" + release + "\n";
-    if (Status st = write_file_atomic(dir_ + "/release.env", env, 0644); !st) return st;
+    if (Status st = write_file_atomic(dir_ + "/release.env", env, 0600); !st) return st;
     std::string parent = c_.repo.local_path.substr(0, c_.repo.local_path.rfind('/'));
     if (!parent.empty())
         if (Status st = mkdir_p(parent, 0755); !st) return st;

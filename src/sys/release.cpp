@@ -103,6 +103,13 @@ Status mkdir_p(const std::string& path, unsigned mode) {
     return {};
 }
 
+Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mode) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return errno_error(errno, "cannot open the directory " + path);
+    if (::fchown(fd.get(), uid, gid) < 0 || ::fchmod(fd.get(), mode) < 0) return errno_error(errno, "cannot set the owner and mode of " + path);
+    return {};
+}
+
 namespace {
 thread_local unsigned t_uid, t_gid;
 thread_local bool t_ro;

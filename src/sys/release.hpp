@@ -28,6 +28,9 @@ LinkState inspect_link(const std::string& link, const std::string& releases_dir,
 Status switch_link(const std::string& link, const std::string& target);
 
 Status mkdir_p(const std::string& path, unsigned mode);
+// The directory PATH (never a symlink to one) owned UID:GID with MODE,
+// through one fd: what PATH names cannot change in between.
+Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mode);
 Status remove_tree(const std::string& path);  // a missing PATH is no error
 // chown -R; and when read_only, drop write permission for everyone but root.
 Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only);

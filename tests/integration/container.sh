@@ -107,14 +107,16 @@ journal_has() {
 # Test bookkeeping shared by the suites: each ends with "N passed, N failed".
 passed=0
 failed=0
-fail() { ct_log "    $*"; return 1; }
+# A check that calls fail fails its test, whatever the test returns after.
+fail() { ct_log "    $*"; check_failed=1; return 1; }
 # ONLY=REGEX runs only the tests whose description or function name (t_...)
 # matches, when developing: each test sets up what it uses.
 run_test() {  # DESCRIPTION FUNCTION [ARGS]
   local name=$1
   shift
   [ -z "${ONLY:-}" ] || printf '%s\n%s\n' "$name" "$1" | grep -Eq -- "$ONLY" || return 0
-  if "$@"; then
+  check_failed=0
+  if "$@" && [ "$check_failed" = 0 ]; then
     passed=$((passed + 1))
     echo "ok   $name"
   else

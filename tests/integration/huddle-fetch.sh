@@ -75,7 +75,7 @@ t_first_deploy_and_push() {
   wait_for "web's output" 10 journal_has "web version 1 commit $(head_of web)" -u huddle@web || return 1
   journal_has "deployed" -u huddle@web HUDDLE_STEP=deployed || fail "deploy event not in journalctl -u huddle@web" || return 1
   [ "$(ct stat -c %U "/var/lib/huddle/web/current/version")" = root ] || fail "release not owned by root" || return 1
-  ct runuser -u huddle -- sh -c 'echo x > /var/lib/huddle/web/current/version' 2>/dev/null && fail "the app user can write its release" && return 1
+  ct runuser -u huddle -- sh -c 'echo x > /var/lib/huddle/web/current/version' 2>/dev/null && { fail "the app user can write its release"; return 1; }
   commit_push web 2
   rc=$(deploy web)
   [ "$rc" = 0 ] || fail "second deploy exited $rc" || return 1
@@ -240,7 +240,7 @@ t_tls_and_ssh_are_verified() {
   [ "$rc" = 3 ] || fail "self-signed https: exit $rc, not 3" || return 1
   # huddle's own words, whatever libgit2 says (1.9 replaces the callback's).
   journal_has "the TLS certificate of 127.0.0.1 is not valid" -u huddle@hs || fail "the journal does not name the certificate problem" || return 1
-  ct test -e /var/lib/huddle/hs/current && fail "something was deployed over bad TLS" && return 1
+  ct test -e /var/lib/huddle/hs/current && { fail "something was deployed over bad TLS"; return 1; }
   # SSH: the right host key deploys, a wrong one is refused.
   ct sh -c 'mkdir -p /srv/ssh /etc/huddle/credentials && cd /srv/ssh && rm -f host_key* other* &&
     ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f host_key && ssh-keygen -q -t ecdsa -b 256 -m PEM -N "" -f other &&
@@ -294,7 +294,7 @@ t_https_token() {
   # huddle's own words, whatever libgit2 says (its wording differs by version).
   journal_has "the server requires authentication and the config names no credential" -u huddle@pv ||
     fail "the journal does not say authentication failed" || return 1
-  ct test -e /var/lib/huddle/pv/current && fail "deployed without a credential" && return 1
+  ct test -e /var/lib/huddle/pv/current && { fail "deployed without a credential"; return 1; }
   # A wrong token: refused, and said so.
   ct sh -c 'mkdir -p -m 0700 /etc/huddle/credentials && umask 077 && echo deploy:expired-t0ken > /etc/huddle/credentials/pv-token'
   app_config pv https://localhost:8444/cgi-bin/git/pv.git | sed 's|^remote path.*|&\ncredential = pv-token|' | put pv.ini
@@ -415,8 +415,8 @@ t_fetch_service_is_sandboxed() {
     *) printf '%s\n' "$out" | grep -v '^  ✓' >&2; fail "exposure not OK: ${level:-none}"; return 1 ;;
   esac
   [ "$(prop huddle@web.service User)" = huddle ] && [ "$(prop huddle@web.service Slice)" = huddle.slice ] || fail "the app does not run as huddle in huddle.slice" || return 1
-  ct runuser -u huddle -- sh -c 'touch /var/lib/huddle/web/current/x' 2>/dev/null && fail "the app's user can write its release" && return 1
-  ct runuser -u huddle -- sh -c 'echo x >> /var/lib/huddle/web/current/run' 2>/dev/null && fail "the app's user can change its release" && return 1
+  ct runuser -u huddle -- sh -c 'touch /var/lib/huddle/web/current/x' 2>/dev/null && { fail "the app's user can write its release"; return 1; }
+  ct runuser -u huddle -- sh -c 'echo x >> /var/lib/huddle/web/current/run' 2>/dev/null && { fail "the app's user can change its release"; return 1; }
   return 0
 }
 
@@ -453,7 +453,7 @@ APP
   local old; old=$(prop huddle@stub.service MainPID)
   commit_push stub 2
   [ "$(deploy stub)" = 0 ] || fail "deploy over an app ignoring SIGTERM failed" || return 1
-  ct kill -0 "$old" 2>/dev/null && fail "the old process $old survived its replacement" && return 1
+  ct kill -0 "$old" 2>/dev/null && { fail "the old process $old survived its replacement"; return 1; }
   journal_has "State 'stop-sigterm' timed out" -u huddle@stub || fail "the app did not ignore SIGTERM (test broken): $(ct journalctl -u huddle@stub -o cat --no-pager | grep -v xxxx | tail -15)" || return 1
   wait_for "version 2 up" 30 journal_has "version 2" -u huddle@stub || return 1
 }
@@ -647,7 +647,7 @@ verify = sleep 1; a=\$(wc -c < stray); sleep 1; test \"\$(wc -c < stray)\" = \"\
   wait_units stray || return 1
   local rc; rc=$(deploy stray)
   [ "$rc" = 0 ] || fail "deploy exited $rc: the build's background writer outlived its step" || return 1
-  ct pgrep -f 'echo x >> stray' >/dev/null && fail "the build's background writer still runs" && return 1
+  ct pgrep -f 'echo x >> stray' >/dev/null && { fail "the build's background writer still runs"; return 1; }
   return 0
 }
 

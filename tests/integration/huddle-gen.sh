@@ -194,13 +194,13 @@ t_writable_configs_are_refused() {
   gen_enabled
   app_ini perm1 hello | ct sh -c 'umask 002 && cat > /etc/huddle/perm1.ini.tmp && mv /etc/huddle/perm1.ini.tmp /etc/huddle/perm1.ini'
   wait_for "perm1 refused in huddle-gen's journal" 30 journal_has "/etc/huddle/perm1.ini: error: refused: /etc/huddle/perm1.ini is writable by its group (mode 0664); fix: chmod go-w" -u huddle-gen.service || return 1
-  loaded huddle@perm1.service && fail "units made from a group-writable config" && return 1
+  loaded huddle@perm1.service && { fail "units made from a group-writable config"; return 1; }
   # Through a symlink, the target's directory counts.
   ct sh -c 'mkdir -p /srv/open && chmod 1777 /srv/open'
   app_ini perm2 hello | ct sh -c 'cat > /srv/open/perm2.ini'
   ct ln -sf /srv/open/perm2.ini /etc/huddle/perm2.ini
   wait_for "perm2 refused" 30 journal_has "refused: through a symlink, its directory /srv/open is writable by every user" -u huddle-gen.service || return 1
-  loaded huddle@perm2.service && fail "units made through a symlink into a world-writable directory" && return 1
+  loaded huddle@perm2.service && { fail "units made through a symlink into a world-writable directory"; return 1; }
   ! loaded huddle@alpha.service || active huddle@alpha.service || fail "another app was affected" || return 1
   # Fixed as the message says: the app comes up.
   # (A mode change is not an event the path unit sees: start huddle-gen.)
@@ -275,7 +275,7 @@ t_poll_budget() {
   ct sh -c 'printf "# test\nHUDDLE_POLL_BUDGET=lots\n" > /etc/default/huddle'
   wait_for "the error in huddle-gen's journal" 30 journal_has "/etc/default/huddle:2: error: HUDDLE_POLL_BUDGET: 'lots' is not a rate" -u huddle-gen.service || return 1
   wait_for "alpha's timer back to 1h" 30 timer_every huddle-fetch@alpha.timer 1h || { fail "alpha polls every '$(every huddle-fetch@alpha.timer)'"; return 1; }
-  ct huddlectl plan alpha >/dev/null 2>&1 && fail "huddlectl plan exits 0 with a bad budget" && return 1
+  ct huddlectl plan alpha >/dev/null 2>&1 && { fail "huddlectl plan exits 0 with a bad budget"; return 1; }
   ct rm /etc/default/huddle
   ct systemctl start huddle-gen.service
   timer_every huddle-fetch@alpha.timer 1h || fail "alpha polls every '$(every huddle-fetch@alpha.timer)' without the file" || return 1
@@ -335,7 +335,7 @@ t_reload_and_reexec() {
   wait_for "alpha back after restart" 10 active huddle@alpha.service || return 1
   sleep 1
   active huddle@alpha.service || fail "alpha's command changed across daemon-reload" || return 1
-  ct journalctl -u huddle@alpha -o cat --no-pager | grep -F '; exec sleep' >/dev/null && fail "sh got an escaped ';'" && return 1
+  ct journalctl -u huddle@alpha -o cat --no-pager | grep -F '; exec sleep' >/dev/null && { fail "sh got an escaped ';'"; return 1; }
   return 0
 }
 

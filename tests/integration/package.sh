@@ -28,7 +28,7 @@ t_build() {
     fail "dev/deb failed (package build or lintian)"
     return 1
   fi
-  grep -E '^[EW]: ' "$log" >&2 && fail "lintian reported errors or warnings" && return 1
+  grep -E '^[EW]: ' "$log" >&2 && { fail "lintian reported errors or warnings"; return 1; }
   DEB=$(tail -n1 "$log")
   [ -f "$DEB" ] || fail "no .deb at '$DEB'"
 }
@@ -68,7 +68,7 @@ t_purge() {
   local left
   left=$(ct systemctl list-units --all --plain --no-legend 'huddle*' | grep -v ' not-found ' || true)
   [ -z "$left" ] || fail "huddle units left after purge (running, or failed and not reset): $left" || return 1
-  ct test -e /usr/bin/huddle-fetch && fail "binaries left after purge" && return 1
+  ct test -e /usr/bin/huddle-fetch && { fail "binaries left after purge"; return 1; }
   ct test -d /var/lib/huddle/hello || fail "purge removed the app's data" || return 1
   ct test -f /etc/huddle/hello.toml || fail "purge removed the operator's config" || return 1
   ! ct curl -fsS --max-time 2 http://127.0.0.1:8080/ >/dev/null 2>&1 || fail "the app still answers after purge" || return 1

@@ -354,9 +354,48 @@ t_limits_bound_what_a_remote_costs() {
   [ "$(deploy big)" = 0 ] && [ "$(live_commit big)" = "$(head_of big)" ] || fail "the next small push was not deployed" || return 1
 }
 
+# Finding 2. Each app runs as a user of its own (huddle-APP, made by
+# huddle-gen): one app's user cannot read another's environment (its
+# secrets), data, release, repository or state; nobody cannot list an app's
+# state directory or data; an app's HUDDLE_DATA left by the shared `huddle`
+# user of earlier versions moves over to the app's own user, kept.
+t_apps_are_isolated_from_each_other() {
+  local a pid2 uid
+  ct sh -c 'mkdir -p /var/lib/huddle/iso2/data && echo kept > /var/lib/huddle/iso2/data/old && chown -R huddle:huddle /var/lib/huddle/iso2/data'
+  for a in iso1 iso2; do
+    new_repo $a
+    app_config $a file:///srv/git/$a.git | sed "s/^start = .*/&\nenvironment = TOKEN=secret-of-$a/" | put $a.ini
+  done
+  for a in iso1 iso2; do
+    wait_units $a || return 1
+    [ "$(deploy $a)" = 0 ] || fail "first deploy of $a failed" || return 1
+    [ "$(prop huddle@$a.service User)" = "huddle-$a" ] || fail "huddle@$a.service runs as '$(prop huddle@$a.service User)', not huddle-$a" || return 1
+    uid=$(ct id -u huddle-$a) || fail "no user huddle-$a" || return 1
+    [ "$(ct stat -c %u /proc/$(prop huddle@$a.service MainPID))" = "$uid" ] || fail "$a's process is not huddle-$a's" || return 1
+  done
+  pid2=$(prop huddle@iso2.service MainPID)
+  ct grep -qz secret-of-iso2 /proc/$pid2/environ || fail "iso2's environment holds no TOKEN (test broken)" || return 1
+  as() { ct runuser -u "$1" -- sh -c "$2" >/dev/null 2>&1; }
+  as huddle-iso1 "cat /proc/$pid2/environ" && { fail "huddle-iso1 reads iso2's environment"; return 1; }
+  as huddle-iso1 "ls /var/lib/huddle/iso2/data" && { fail "huddle-iso1 lists iso2's data"; return 1; }
+  as huddle-iso1 "cat /var/lib/huddle/iso2/current/version" && { fail "huddle-iso1 reads iso2's release"; return 1; }
+  as huddle-iso1 "ls /var/lib/huddle/iso2/releases" && { fail "huddle-iso1 lists iso2's releases"; return 1; }
+  as huddle-iso1 "cat /var/lib/huddle/iso2/repo/HEAD" && { fail "huddle-iso1 reads iso2's repository"; return 1; }
+  as huddle-iso1 "cat /var/lib/huddle/iso2/state.json" && { fail "huddle-iso1 reads iso2's state.json"; return 1; }
+  as huddle-iso1 "cat /var/lib/huddle/iso2/release.env" && { fail "huddle-iso1 reads iso2's release.env"; return 1; }
+  as nobody "ls /var/lib/huddle/iso1" && { fail "nobody lists iso1's state directory"; return 1; }
+  as nobody "ls /var/lib/huddle/iso1/data" && { fail "nobody lists iso1's HUDDLE_DATA"; return 1; }
+  # What each app needs of its own is still there for it.
+  as huddle-iso1 "cat /var/lib/huddle/iso1/current/version && touch /var/lib/huddle/iso1/data/mine" || fail "huddle-iso1 cannot read its release or write its data" || return 1
+  [ "$(ct cat /var/lib/huddle/iso2/data/old)" = kept ] || fail "iso2's HUDDLE_DATA from the huddle user was lost" || return 1
+  [ "$(ct stat -c %U /var/lib/huddle/iso2/data/old)" = huddle-iso2 ] || fail "iso2's old data is $(ct stat -c %U /var/lib/huddle/iso2/data/old)'s, not huddle-iso2's" || return 1
+  as huddle-iso2 "cat /var/lib/huddle/iso2/data/old" || fail "huddle-iso2 cannot read its own old data" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "[limits]: the fetch unit has its memory and task limits; a pack beyond fetch and a tree beyond release are refused" t_limits_bound_what_a_remote_costs
+run_test "each app its own user: no app reads the environment, data, release, repository or state of another; old data moves over" t_apps_are_isolated_from_each_other
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused

@@ -226,7 +226,7 @@ t_unsigned_refused() {
   app_config unsfirst "signers = $SIGNERS" | put unsfirst.ini
   wait_units unsfirst || return 1
   refused unsfirst "signature:" "an unsigned first commit" || return 1
-  ct test -e /var/lib/huddle/unsfirst/current && fail "an unsigned first commit left a release live" && return 1
+  ct test -e /var/lib/huddle/unsfirst/current && { fail "an unsigned first commit left a release live"; return 1; }
   commit_push unsfirst 2 "$ALICE"
   accepted unsfirst "a signed push after an unsigned first commit" || return 1
   # Over a signed release.
