@@ -83,6 +83,98 @@ char32_t code_point_at(const std::string& t, size_t i) {
     return cp;
 }
 
+// What keeps toml++ safe whatever it makes of the text: every code point it
+// cannot classify is handed to it as a stand-in from the Private Use Area,
+// which it can, and put back in keys and strings after parsing. The guard
+// below (non_ascii_outside_strings) still gives the clearer message where
+// it can; but it reads the text as TOML is written, and toml++ may read a
+// value differently before its error (a bare value such as 9;1-2T0:["é"]
+// is scanned to its end, quotes and all).
+constexpr char32_t kStandIn = 0xE000;
+constexpr char32_t kStandInEnd = kStandIn + 3 * 0x3FA;  // one block of 0x3FA each for toml++'s
+                                                        // unclassifiable blocks 0, 11 and 63
+char32_t stand_in_for(char32_t c) {
+    const uint64_t child = (static_cast<uint64_t>(c) - 0xA0) / 0x3FA;
+    const char32_t block = child == 0 ? 0 : child == 11 ? 1 : 2;
+    return kStandIn + block * 0x3FA + static_cast<char32_t>((c - 0xA0) % 0x3FA);
+}
+char32_t original_of(char32_t s) {
+    const char32_t slot = s - kStandIn, block = slot / 0x3FA;
+    const char32_t child = block == 0 ? 0 : block == 1 ? 11 : 63;
+    return 0xA0 + child * 0x3FA + slot % 0x3FA;
+}
+
+std::string utf8(char32_t c) {
+    std::string o;
+    if (c < 0x80) {
+        o += static_cast<char>(c);
+    } else if (c < 0x800) {
+        o += static_cast<char>(0xC0 | (c >> 6));
+        o += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+        o += static_cast<char>(0xE0 | (c >> 12));
+        o += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        o += static_cast<char>(0x80 | (c & 0x3F));
+    }
+    return o;
+}
+
+// The well-formed (shortest) UTF-8 sequence of a code point below U+10000 at
+// T[I]: its length, or 0.
+size_t bmp_sequence_at(const std::string& t, size_t i, char32_t& c) {
+    unsigned char b = static_cast<unsigned char>(t[i]);
+    size_t n = b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xC0 && b < 0xE0 ? 2 : 0;
+    if (!n || i + n > t.size()) return 0;
+    c = code_point_at(t, i);
+    if (c == 0xFFFD || (n == 2 && c < 0x80) || (n == 3 && c < 0x800)) return 0;
+    return n;
+}
+
+// TEXT with each unclassifiable code point replaced by its stand-in; false
+// when TEXT holds a stand-in of its own (it could not be told apart).
+bool with_stand_ins(const std::string& text, std::string& out, bool& replaced) {
+    out.clear();
+    replaced = false;
+    bool clash = false;
+    for (size_t i = 0; i < text.size();) {
+        char32_t c = 0;
+        if (size_t n = bmp_sequence_at(text, i, c)) {
+            if (tomlpp_cannot_classify(c)) {
+                out += utf8(stand_in_for(c));
+                replaced = true;
+                i += n;
+                continue;
+            }
+            if (c >= kStandIn && c < kStandInEnd) clash = true;
+        }
+        out += text[i++];
+    }
+    return !(replaced && clash);
+}
+
+std::string without_stand_ins(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        char32_t c = 0;
+        if (size_t n = bmp_sequence_at(s, i, c); n && c >= kStandIn && c < kStandInEnd) {
+            out += utf8(original_of(c));
+            i += n;
+        } else {
+            out += s[i++];
+        }
+    }
+    return out;
+}
+
+void restore(RawValue& v) {
+    v.str = without_stand_ins(v.str);
+    for (auto& item : v.list) restore(item);
+    for (auto& [k, child] : v.table) {
+        k = without_stand_ins(k);
+        restore(child);
+    }
+}
+
 // In a multi-line basic string toml++ asks "is this whitespace?" of the
 // character after a backslash, and of the first one after a line-ending
 // backslash's blank run. The first is an invalid escape anyway: its offset
@@ -193,14 +285,24 @@ RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics&
         }
         safe.append(text, from, std::string::npos);
     }
-    const std::string& input = rewrite.empty() ? text : safe;
+    std::string input;
+    bool stood_in = false;
+    if (!with_stand_ins(rewrite.empty() ? text : safe, input, stood_in)) {
+        diags.error({file, 1, 0}, "",
+                    fmt::format("the file holds characters of the Private Use Area (U+{:04X}..U+{:04X}) together with letters such as "
+                                "U+00E4; huddle cannot read that mix in TOML; write the former as \\uXXXX escapes",
+                                static_cast<uint32_t>(kStandIn), static_cast<uint32_t>(kStandInEnd - 1)));
+        return {};
+    }
     try {
         toml::table tbl = toml::parse(input, file);
         RawValue root = convert(tbl, file, diags, "", 0);
+        if (stood_in) restore(root);
         return doc_from_tree(std::move(root), file, diags);
     } catch (const toml::parse_error& e) {
         const auto& b = e.source().begin;
-        diags.error({file, static_cast<int>(b.line), static_cast<int>(b.column)}, "", "invalid TOML: " + std::string(e.description()));
+        diags.error({file, static_cast<int>(b.line), static_cast<int>(b.column)}, "",
+                    "invalid TOML: " + (stood_in ? without_stand_ins(std::string(e.description())) : std::string(e.description())));
         return {};
     }
 }

@@ -80,6 +80,8 @@ void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
         // kept between runs; huddle-fetch makes the directory 0700.
         pr.push_back(as("RuntimeDirectory", {"huddle/slots"}));
         pr.push_back(s("RuntimeDirectoryPreserve", "yes"));
+        // systemd sets the mode at every start: 0755 unless told.
+        pr.push_back(mode("RuntimeDirectoryMode", 0700));
         std::string parent = c.repo.local_path.substr(0, c.repo.local_path.rfind('/'));
         if (!parent.empty() && parent != "/var/lib/" + state)
             pr.push_back(as("ReadWritePaths", {"-" + parent}));  // "-": a parent that does not exist is no error at start

@@ -92,6 +92,7 @@ const std::map<std::string, FileKey>& file_keys() {
         {"CapabilityBoundingSet", {"Service", "CapabilityBoundingSet"}},
         {"MemoryMax", {"Service", "MemoryMax"}},
         {"StateDirectoryMode", {"Service", "StateDirectoryMode"}},
+        {"RuntimeDirectoryMode", {"Service", "RuntimeDirectoryMode"}},
         {"TasksMax", {"Service", "TasksMax"}},
     };
     return m;
@@ -106,7 +107,7 @@ std::vector<std::string> lines_for(const Property& p, const FileKey& fk) {
                    [&](uint64_t v) {
                        if (p.name == "CapabilityBoundingSet")
                            out.push_back(key + "=" + capability_names(v));
-                       else if (p.name == "StateDirectoryMode")
+                       else if (p.name == "StateDirectoryMode" || p.name == "RuntimeDirectoryMode")
                            out.push_back(key + "=" + fmt::format("{:04o}", v));
                        else if (p.name == "MemoryMax")
                            out.push_back(key + "=" + format_size(v));

@@ -75,7 +75,7 @@ t_first_deploy_and_push() {
   wait_for "web's output" 10 journal_has "web version 1 commit $(head_of web)" -u huddle@web || return 1
   journal_has "deployed" -u huddle@web HUDDLE_STEP=deployed || fail "deploy event not in journalctl -u huddle@web" || return 1
   [ "$(ct stat -c %U "/var/lib/huddle/web/current/version")" = root ] || fail "release not owned by root" || return 1
-  ct runuser -u huddle -- sh -c 'echo x > /var/lib/huddle/web/current/version' 2>/dev/null && { fail "the app user can write its release"; return 1; }
+  ct runuser -u huddle-web -- sh -c 'echo x > /var/lib/huddle/web/current/version' 2>/dev/null && { fail "the app user can write its release"; return 1; }
   commit_push web 2
   rc=$(deploy web)
   [ "$rc" = 0 ] || fail "second deploy exited $rc" || return 1
@@ -414,9 +414,9 @@ t_fetch_service_is_sandboxed() {
     *" OK" | *" SAFE" | *" PERFECT") ;;
     *) printf '%s\n' "$out" | grep -v '^  ✓' >&2; fail "exposure not OK: ${level:-none}"; return 1 ;;
   esac
-  [ "$(prop huddle@web.service User)" = huddle ] && [ "$(prop huddle@web.service Slice)" = huddle.slice ] || fail "the app does not run as huddle in huddle.slice" || return 1
-  ct runuser -u huddle -- sh -c 'touch /var/lib/huddle/web/current/x' 2>/dev/null && { fail "the app's user can write its release"; return 1; }
-  ct runuser -u huddle -- sh -c 'echo x >> /var/lib/huddle/web/current/run' 2>/dev/null && { fail "the app's user can change its release"; return 1; }
+  [ "$(prop huddle@web.service User)" = huddle-web ] && [ "$(prop huddle@web.service Slice)" = huddle.slice ] || fail "the app does not run as huddle-web in huddle.slice" || return 1
+  ct runuser -u huddle-web -- sh -c 'touch /var/lib/huddle/web/current/x' 2>/dev/null && { fail "the app's user can write its release"; return 1; }
+  ct runuser -u huddle-web -- sh -c 'echo x >> /var/lib/huddle/web/current/run' 2>/dev/null && { fail "the app's user can change its release"; return 1; }
   return 0
 }
 

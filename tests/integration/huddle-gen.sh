@@ -128,7 +128,7 @@ t_three_formats() {
     wait_for "huddle-fetch@$a.timer active" 10 active "huddle-fetch@$a.timer" || return 1
     loaded "huddle-fetch@$a.service" || fail "huddle-fetch@$a.service not loaded" || return 1
     [ "$(prop "huddle@$a.service" Slice)" = huddle.slice ] || fail "$a not in huddle.slice" || return 1
-    [ "$(prop "huddle@$a.service" User)" = huddle ] || fail "$a does not run as huddle" || return 1
+    [ "$(prop "huddle@$a.service" User)" = "huddle-$a" ] || fail "$a does not run as huddle-$a" || return 1
     [ "$(prop "huddle@$a.service" WorkingDirectory)" = "/srv/$a" ] || fail "$a working directory" || return 1
     [ "$(prop "huddle-fetch@$a.timer" AccuracyUSec)" = 1s ] || fail "$a timer accuracy: $(prop "huddle-fetch@$a.timer" AccuracyUSec)" || return 1
     prop "huddle@$a.service" Description | grep -q '\[plan [0-9a-f]\{16\}\]' || fail "$a description has no plan marker" || return 1

@@ -166,6 +166,35 @@ TEST_CASE("toml: other than ASCII only in strings and comments") {
     CHECK(bad.items()[0].message.find("in quotes") != std::string::npos);
 }
 
+TEST_CASE("toml: letters toml++ cannot classify reach it as stand-ins and come back unchanged") {
+    // U+00FC, U+3007 and U+FB30 are each in one of toml++ 3.3's blocks without
+    // an answer; in keys and values of every string kind they read back as
+    // written, and a bare value toml++ scans quotes and all is an error.
+    const std::string word = "gr\xC3\xBC\xC3\x9F \xE3\x80\x87 \xEF\xAC\xB0";
+    Diagnostics ok;
+    RawDoc doc = parse_toml("[application]\nstart = \"" + word + "\"\nuser = '" + word + "'\nenvironment = { \"" + word + "\" = \"\"\"" + word +
+                                "\"\"\" }\n",
+                            "f.toml", ok);
+    REQUIRE_FALSE(ok.has_errors());
+    REQUIRE(doc.sections.size() == 1);
+    const auto& e = doc.sections[0].entries;
+    REQUIRE(e.size() == 3);
+    CHECK(e[0].value.str == word);
+    CHECK(e[1].value.str == word);
+    REQUIRE(e[2].value.table.size() == 1);
+    CHECK(e[2].value.table[0].first == word);
+    CHECK(e[2].value.table[0].second.str == word);
+    Diagnostics bad;
+    parse_toml("[repository]\nremote_path = 9;97105-27T0exec7:[\"\xC3\x80\"]\n", "f.toml", bad);
+    CHECK(bad.has_errors());
+    // Its own Private Use Area characters next to such letters cannot be told
+    // apart from the stand-ins: refused, said so.
+    Diagnostics clash;
+    parse_toml("[application]\nstart = \"\xC3\xBC \xEE\x80\x80\"\n", "f.toml", clash);
+    REQUIRE(clash.has_errors());
+    CHECK(clash.items()[0].message.find("Private Use Area") != std::string::npos);
+}
+
 TEST_CASE("json: a document that is not an object is one error with a position") {
     for (const char* text : {"[1, 2]", "42", "\"x\"", "null", "\n  true", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"}) {
         INFO(text);
