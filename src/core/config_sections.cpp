@@ -69,6 +69,13 @@ void Interpreter::repository(AppConfig& c) {
             error(*get("repository", "local path"), "'" + *lp + "' is a system directory; huddle replaces local path with a symlink, so choose a path of its own such as /srv/" + name_);
         else if (tree != std::end(kForeignTrees))
             error(*get("repository", "local path"), "'" + *lp + "' is inside " + std::string(*tree, std::strlen(*tree) - 1) + ", which is not an app's to replace; choose a path of its own such as /srv/" + name_);
+        else if (std::string parent = lp->substr(0, std::max<size_t>(lp->rfind('/'), 1));
+                 parent != "/srv" && std::find(std::begin(kSystemPaths), std::end(kSystemPaths), parent) != std::end(kSystemPaths))
+            // The fetch unit may write local path's parent (it replaces the
+            // link there), and a build runs inside that unit.
+            error(*get("repository", "local path"), "'" + *lp + "' is directly in " + parent +
+                                                        ", which the system shares: the deploy could write all of it; put the app in a directory of its own, such as " +
+                                                        (parent == "/" ? std::string("") : parent) + "/" + name_ + "/current or /srv/" + name_);
         else if (lp->rfind("/var/lib/huddle/", 0) == 0 && *lp != default_local_path(name_))
             error(*get("repository", "local path"), "paths under /var/lib/huddle/ belong to huddle's state; leave local path unset to use " + default_local_path(name_));
         else {
