@@ -1,10 +1,12 @@
 #include "process.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "clock.hpp"
 #include "handles.hpp"
@@ -151,6 +154,34 @@ void stop_group(pid_t pid) {
     kill(-pid, SIGKILL);
 }
 
+// The processes whose parent is this one, from /proc/self/task/*/children.
+std::vector<pid_t> children() {
+    std::vector<pid_t> out;
+    DIR* d = ::opendir("/proc/self/task");
+    if (!d) return out;
+    while (const dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/children");
+        for (pid_t p; f >> p;) out.push_back(p);
+    }
+    ::closedir(d);
+    return out;
+}
+
+// What left the step's process group (setsid, a daemon's double fork) was
+// reparented to this process, the child subreaper, when its parent ended:
+// kill it, and what it started, until none is left. TasksMax= bounds how
+// many there can be; 5 s bounds the sweep.
+void kill_leftovers() {
+    usec_t end = monotonic_usec() + 5 * kUsecPerSec;
+    for (auto left = children(); !left.empty() && monotonic_usec() < end; left = children()) {
+        for (pid_t p : left) ::kill(p, SIGKILL);
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        usleep(1000);
+    }
+}
+
 }  // namespace
 
 Result<RunResult> run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line) {
@@ -163,6 +194,8 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     if (spec.argv.empty()) return Error{-EINVAL, "no command"};
     std::string program = resolve_program(spec.argv[0], spec.env);
     if (program.empty()) return Error{-ENOENT, "'" + spec.argv[0] + "' is not in PATH; give its full path"};
+    // Orphans of the step come to this process, not to PID 1 (kill_leftovers).
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     auto child = spawn(spec, program, ids);
     if (!child) return child.error();
     RunResult res;
@@ -180,6 +213,7 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     int status = 0;
     while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
+    kill_leftovers();
     if (res.timed_out) return res;
     if (WIFEXITED(status))
         res.exit_code = WEXITSTATUS(status);

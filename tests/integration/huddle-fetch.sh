@@ -638,16 +638,19 @@ t_kill_during_deploy() {
   [ "$(deploy crash)" = 0 ] && [ "$(live_commit crash)" = "$(head_of crash)" ] || fail "the next poll did not converge" || return 1
 }
 
-# A build that leaves a writer running in the background: it is killed when
-# the build step ends, so verify sees a release nothing writes any more.
+# A build that leaves writers running in the background, one in its process
+# group and one that left it with setsid (as a daemon does): both are killed
+# when the build step ends, so verify sees a release nothing writes any more.
 t_build_leftovers_are_killed() {
   new_repo stray
   app_config stray file:///srv/git/stray.git "build = nohup sh -c 'while :; do echo x >> stray; sleep 0.1; done' >/dev/null 2>&1 &
-verify = sleep 1; a=\$(wc -c < stray); sleep 1; test \"\$(wc -c < stray)\" = \"\$a\"" | put stray.ini
+  setsid sh -c 'while :; do echo y >> stray2; sleep 0.1; done' >/dev/null 2>&1 < /dev/null &
+verify = sleep 1; a=\$(cat stray stray2 | wc -c); sleep 1; test \"\$(cat stray stray2 | wc -c)\" = \"\$a\"" | put stray.ini
   wait_units stray || return 1
   local rc; rc=$(deploy stray)
-  [ "$rc" = 0 ] || fail "deploy exited $rc: the build's background writer outlived its step" || return 1
+  [ "$rc" = 0 ] || fail "deploy exited $rc: a background writer of the build outlived its step" || return 1
   ct pgrep -f 'echo x >> stray' >/dev/null && { fail "the build's background writer still runs"; return 1; }
+  ct pgrep -f 'echo y >> stray2' >/dev/null && { fail "the build's setsid writer still runs"; return 1; }
   return 0
 }
 

@@ -166,3 +166,18 @@ TEST_CASE("leaks: what a step leaves running is killed when the step ends", "[le
         CHECK_FALSE(running(pid));
     }
 }
+
+TEST_CASE("process: what a step leaves running, in its group or out of it with setsid, ends with the step", "[process]") {
+    std::vector<std::string> pids;
+    auto r = sys::run_process({{"/bin/sh", "-c", "sleep 300 & echo $!; setsid sh -c 'echo $$; exec sleep 301' < /dev/null & sleep 0.3"},
+                               "", "", "/", {"PATH=/usr/bin:/bin"}, 0, ""},
+                              [&](const std::string& l) { pids.push_back(l); });
+    REQUIRE(r);
+    REQUIRE(pids.size() == 2);
+    for (const auto& p : pids) {
+        INFO(p);
+        pid_t pid = std::stoi(p);
+        CHECK(::kill(pid, 0) < 0);  // gone, and reaped
+        CHECK(errno == ESRCH);
+    }
+}
