@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,35 +109,125 @@ Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mod
     return {};
 }
 
+// The tree walks below go from directory fd to directory fd, opening each
+// entry with O_NOFOLLOW relative to its parent: a process of the app's user
+// that swaps a directory for a symlink while root walks makes root fail on
+// that entry (ELOOP, ENOTDIR), never change or remove what the link points
+// at. Modes and owners are set through an fd of the entry itself.
 namespace {
-thread_local unsigned t_uid, t_gid;
-thread_local bool t_ro;
-thread_local int t_err;
-int chown_one(const char* p, const struct stat* st, int, struct FTW*) {
-    if (::lchown(p, t_uid, t_gid) < 0) t_err = errno;
-    if (t_ro && !S_ISLNK(st->st_mode) && ::chmod(p, (st->st_mode & ~static_cast<mode_t>(S_IWUSR | S_IWGRP | S_IWOTH)) | (t_uid == 0 ? S_IWUSR : 0)) < 0)
-        t_err = errno;
-    return 0;
+
+constexpr int kMaxDepth = 256;  // deeper than any checkout: a tree being grown under the walk
+
+struct ChownWalk {
+    unsigned uid, gid;
+    bool read_only;
+    int err = 0;
+};
+
+mode_t finished_mode(const ChownWalk& w, mode_t mode) {
+    return w.read_only ? (mode & ~static_cast<mode_t>(S_IWUSR | S_IWGRP | S_IWOTH)) | (w.uid == 0 ? S_IWUSR : 0) : mode;
 }
-int remove_one(const char* p, const struct stat*, int type, struct FTW*) {
-    return type == FTW_DP ? ::rmdir(p) : ::unlink(p);
+
+void chown_dir(int dfd, ChownWalk& w, int depth);
+
+void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
+    struct stat st {};
+    if (::fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        w.err = errno;
+        return;
+    }
+    if (S_ISLNK(st.st_mode) || S_ISSOCK(st.st_mode)) {  // the link itself; a socket cannot be opened
+        if (::fchownat(dfd, name, w.uid, w.gid, AT_SYMLINK_NOFOLLOW) < 0) w.err = errno;
+        return;
+    }
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
+    UniqueFd fd(::openat(dfd, name, flags));
+    if (!fd) {
+        w.err = errno;  // swapped under the walk: ELOOP, ENOTDIR
+        return;
+    }
+    if (::fstat(fd.get(), &st) < 0) {
+        w.err = errno;
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) chown_dir(fd.get(), w, depth + 1);
+    if (::fchown(fd.get(), w.uid, w.gid) < 0 || ::fchmod(fd.get(), finished_mode(w, st.st_mode & 07777)) < 0) w.err = errno;
 }
+
+void chown_dir(int dfd, ChownWalk& w, int depth) {
+    if (depth > kMaxDepth) {
+        w.err = ELOOP;
+        return;
+    }
+    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
+    if (!d) {
+        if (copy >= 0) ::close(copy);
+        w.err = errno;
+        return;
+    }
+    while (struct dirent* e = ::readdir(d.get())) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+        chown_entry(dfd, e->d_name, w, depth);
+    }
+}
+
+int remove_dir_contents(int dfd, int depth);
+
+int remove_entry(int dfd, const char* name, int depth) {
+    if (::unlinkat(dfd, name, 0) == 0) return 0;
+    if (errno != EISDIR && errno != EPERM) return errno;  // Linux says EISDIR for a directory
+    UniqueFd sub(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) return errno;
+    if (int e = remove_dir_contents(sub.get(), depth + 1)) return e;
+    return ::unlinkat(dfd, name, AT_REMOVEDIR) == 0 ? 0 : errno;
+}
+
+int remove_dir_contents(int dfd, int depth) {
+    if (depth > kMaxDepth) return ELOOP;
+    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
+    if (!d) {
+        if (copy >= 0) ::close(copy);
+        return errno;
+    }
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d.get()))
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    int first = 0;
+    for (const auto& n : names)
+        if (int e = remove_entry(dfd, n.c_str(), depth); e && !first) first = e;
+    return first;
+}
+
+// The parent's fd and the last component of PATH, the parent opened as a
+// directory and not through a symlink at its last step.
+Result<std::pair<UniqueFd, std::string>> open_parent(const std::string& path) {
+    size_t slash = path.rfind('/');
+    std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    UniqueFd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return errno_error(errno, "cannot open " + parent);
+    return std::pair{std::move(fd), name};
+}
+
 }  // namespace
 
 Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only) {
-    t_uid = uid;
-    t_gid = gid;
-    t_ro = read_only;
-    t_err = 0;
-    nftw(path.c_str(), chown_one, 64, FTW_PHYS);
-    if (t_err) return errno_error(t_err, "cannot set ownership under " + path);
+    auto p = open_parent(path);
+    if (!p) return p.error();
+    ChownWalk w{uid, gid, read_only};
+    chown_entry(p->first.get(), p->second.c_str(), w, 0);
+    if (w.err) return errno_error(w.err, "cannot set ownership under " + path);
     return {};
 }
 
 Status remove_tree(const std::string& path) {
+    auto p = open_parent(path);
+    if (!p) return p.error().code == -ENOENT ? Status{} : Status{p.error()};
     struct stat st {};
-    if (::lstat(path.c_str(), &st) < 0 && errno == ENOENT) return {};
-    if (nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS) != 0) return errno_error(errno, "cannot remove " + path);
+    if (::fstatat(p->first.get(), p->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) return {};
+    if (int e = remove_entry(p->first.get(), p->second.c_str(), 0)) return errno_error(e, "cannot remove " + path);
     return {};
 }
 

@@ -1,7 +1,9 @@
 // File descriptors and temporary files around the failing paths: what a
 // long-running fleet machine would accumulate poll after poll.
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -180,4 +182,100 @@ TEST_CASE("process: what a step leaves running, in its group or out of it with s
         CHECK(::kill(pid, 0) < 0);  // gone, and reaped
         CHECK(errno == ESRCH);
     }
+}
+
+namespace {
+std::string tmpdir() {
+    char t[] = "/tmp/huddle-walk.XXXXXX";
+    REQUIRE(::mkdtemp(t));
+    return t;
+}
+mode_t mode_of(const std::string& p) {
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+}
+void make_file(const std::string& p, mode_t mode) {
+    std::ofstream(p) << "x";
+    REQUIRE(::chmod(p.c_str(), mode) == 0);
+}
+}  // namespace
+
+TEST_CASE("release walks: a symlink in the tree is not followed by chown_tree or remove_tree", "[release]") {
+    std::string d = tmpdir(), out = d + "/outside", t = d + "/tree";
+    REQUIRE(::mkdir(out.c_str(), 0755) == 0);
+    make_file(out + "/keep", 0666);
+    REQUIRE(::mkdir(t.c_str(), 0755) == 0);
+    REQUIRE(::mkdir((t + "/sub").c_str(), 0777) == 0);
+    make_file(t + "/sub/f", 0666);
+    REQUIRE(::symlink(out.c_str(), (t + "/link").c_str()) == 0);
+    REQUIRE(::symlink((out + "/keep").c_str(), (t + "/sub/filelink").c_str()) == 0);
+    REQUIRE(sys::chown_tree(t, ::getuid(), ::getgid(), true));
+    CHECK(mode_of(t + "/sub/f") == 0444 + (::getuid() == 0 ? 0200 : 0));
+    CHECK(mode_of(t + "/sub") == 0555 + (::getuid() == 0 ? 0200 : 0));
+    CHECK(mode_of(out + "/keep") == 0666);
+    REQUIRE(::chmod((t + "/sub").c_str(), 0755) == 0);
+    REQUIRE(::chmod(t.c_str(), 0755) == 0);
+    REQUIRE(sys::remove_tree(t));
+    CHECK(::access(t.c_str(), F_OK) < 0);
+    CHECK(::access((out + "/keep").c_str(), F_OK) == 0);
+    CHECK(sys::remove_tree(t));  // missing: no error
+    REQUIRE(sys::remove_tree(d));
+}
+
+// The attack of finding 1: while root walks the tree, a process of the app's
+// user swaps a subdirectory for a symlink to a tree it does not own, over
+// and over. Nothing out there may change mode, owner or existence.
+TEST_CASE("release walks: a directory swapped for a symlink during the walk does not redirect it", "[release]") {
+    std::string d = tmpdir(), out = d + "/outside", t = d + "/tree";
+    REQUIRE(::mkdir(out.c_str(), 0755) == 0);
+    for (int i = 0; i < 20; ++i) make_file(out + "/f" + std::to_string(i), 0666);
+    auto build = [&] {
+        REQUIRE(::mkdir(t.c_str(), 0755) == 0);
+        REQUIRE(::mkdir((t + "/sub").c_str(), 0755) == 0);
+        for (int i = 0; i < 20; ++i) make_file(t + "/sub/f" + std::to_string(i), 0666);
+    };
+    // A child loops: sub moved aside, a symlink to OUTSIDE in its place, back.
+    auto start_swapper = [&] {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            std::string sub = t + "/sub", aside = t + "/sub.aside";
+            for (;;)
+                if (::rename(sub.c_str(), aside.c_str()) == 0) {
+                    (void)::symlink(out.c_str(), sub.c_str());
+                    ::usleep(50);
+                    (void)::unlink(sub.c_str());
+                    (void)::rename(aside.c_str(), sub.c_str());
+                }
+        }
+        return pid;
+    };
+    build();
+    pid_t swapper = start_swapper();
+    for (int round = 0; round < 300; ++round) {
+        (void)sys::chown_tree(t, ::getuid(), ::getgid(), true);
+        ::chmod(t.c_str(), 0755);
+        ::chmod((t + "/sub").c_str(), 0755);
+        ::chmod((t + "/sub.aside").c_str(), 0755);
+    }
+    for (int round = 0; round < 50; ++round) {
+        (void)sys::remove_tree(t);
+        struct stat st {};
+        if (::lstat(t.c_str(), &st) == 0) continue;
+        ::kill(swapper, SIGKILL);
+        ::waitpid(swapper, nullptr, 0);
+        build();
+        swapper = start_swapper();
+    }
+    ::kill(swapper, SIGKILL);
+    ::waitpid(swapper, nullptr, 0);
+    for (int i = 0; i < 20; ++i) {
+        INFO(i);
+        std::string f = out + "/f" + std::to_string(i);
+        REQUIRE(::access(f.c_str(), F_OK) == 0);
+        CHECK(mode_of(f) == 0666);
+    }
+    ::chmod(t.c_str(), 0755);
+    (void)sys::remove_tree(d);
 }
