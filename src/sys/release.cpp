@@ -211,13 +211,28 @@ Result<std::pair<UniqueFd, std::string>> open_parent(const std::string& path) {
     return std::pair{std::move(fd), name};
 }
 
+// Before root takes back or removes a tree the app's user could write: its
+// top made root's and 0700, so that the user can no longer reach into it by
+// path and move things while root walks (the walk would be safe, but fail).
+void shut_top(int parent, const char* name) {
+    UniqueFd fd(::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd && ::fchown(fd.get(), 0, 0) == 0) (void)::fchmod(fd.get(), 0700);
+}
+
 }  // namespace
 
 Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only) {
     auto p = open_parent(path);
     if (!p) return p.error();
+    struct stat top {};
+    bool shut = uid == 0 && ::fstatat(p->first.get(), p->second.c_str(), &top, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(top.st_mode);
+    if (shut) shut_top(p->first.get(), p->second.c_str());
     ChownWalk w{uid, gid, read_only};
     chown_entry(p->first.get(), p->second.c_str(), w, 0);
+    if (shut) {  // the walk saw the top shut: its own mode, finished, from before
+        UniqueFd fd(::openat(p->first.get(), p->second.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd || ::fchmod(fd.get(), finished_mode(w, top.st_mode & 07777)) < 0) w.err = errno;
+    }
     if (w.err) return errno_error(w.err, "cannot set ownership under " + path);
     return {};
 }
@@ -227,6 +242,7 @@ Status remove_tree(const std::string& path) {
     if (!p) return p.error().code == -ENOENT ? Status{} : Status{p.error()};
     struct stat st {};
     if (::fstatat(p->first.get(), p->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) return {};
+    if (S_ISDIR(st.st_mode)) shut_top(p->first.get(), p->second.c_str());
     if (int e = remove_entry(p->first.get(), p->second.c_str(), 0)) return errno_error(e, "cannot remove " + path);
     return {};
 }

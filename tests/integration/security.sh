@@ -392,10 +392,58 @@ t_apps_are_isolated_from_each_other() {
   as huddle-iso2 "cat /var/lib/huddle/iso2/data/old" || fail "huddle-iso2 cannot read its own old data" || return 1
 }
 
+# Finding 1. The running app (the app's user) swaps a directory of the
+# release being built for a symlink to a root-owned tree, in a loop, while
+# root hands the checkout to it, takes the built release back and removes a
+# failed build: after 20 deploys, half of them failing in the build, nothing
+# out there changed owner, mode or existence.
+t_swapped_directories_do_not_redirect_root() {
+  new_repo race
+  ct sh -c 'rm -rf /srv/race-target && mkdir -p /srv/race-target && cd /srv/race-target && for i in $(seq 1 1500); do echo $i > f$i; done && chmod 0640 f* && chown -R root:root /srv/race-target'
+  ct sh -c 'cat > /srv/swapper.py' <<'PY'
+# As the app's user: every sub/ of a release being built becomes, for a
+# moment, a symlink to /srv/race-target, which holds files of the same names.
+import glob, os, time
+while True:
+    for d in glob.glob("/var/lib/huddle/race/releases/*.tmp/sub"):
+        try:
+            os.rename(d, d + ".x")
+            os.symlink("/srv/race-target", d)
+            os.unlink(d)
+            os.rename(d + ".x", d)
+        except OSError:
+            pass
+        time.sleep(0.0002)
+PY
+  ct sh -c 'cd /srv/src/race && mkdir -p sub && for i in $(seq 1 1500); do echo $i > sub/f$i; done && printf "#!/bin/sh\necho \"race version \$(cat version) commit \$HUDDLE_COMMIT\"\nexec python3 /srv/swapper.py\n" > run &&
+    '"$G"' add -A && '"$G"' commit -qm race && git push -q -f origin HEAD:main'
+  app_config race file:///srv/git/race.git | sed 's/^\[deploy\]/&\nbuild = sleep 0.3; test ! -e fail-build/' | put race.ini
+  wait_units race || return 1
+  [ "$(deploy race)" = 0 ] || fail "first deploy failed" || return 1
+  local before i rc
+  snap() { ct sh -c 'cd /srv/race-target && find . -printf "%p %u %g %m %s\n" | sort'; }
+  before=$(snap)
+  for i in $(seq 2 21); do
+    if [ $((i % 2)) = 0 ]; then
+      ct sh -c "cd /srv/src/race && echo $i > version && touch fail-build && $G add -A && $G commit -qm v$i && git push -q -f origin HEAD:main"
+    else
+      ct sh -c "cd /srv/src/race && echo $i > version && rm -f fail-build && $G add -A && $G commit -qm v$i && git push -q -f origin HEAD:main"
+    fi
+    rc=$(deploy race)
+    [ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "deploy $i exited $rc" || return 1
+    # systemd's start limit (5 starts in 10 s) is not what is tested here.
+    [ "$rc" = 4 ] || sleep 1.5
+  done
+  [ "$(snap)" = "$before" ] || fail "root changed the tree outside the release: $(diff <(echo "$before") <(snap) | head -5)" || return 1
+  ct sh -c 'ls -d /var/lib/huddle/race/releases/*.tmp 2>/dev/null' && { fail "a build's temporary release was left"; return 1; }
+  [ "$(live_commit race)" = "$(head_of race)" ] || fail "the last good push is not live" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "[limits]: the fetch unit has its memory and task limits; a pack beyond fetch and a tree beyond release are refused" t_limits_bound_what_a_remote_costs
 run_test "each app its own user: no app reads the environment, data, release, repository or state of another; old data moves over" t_apps_are_isolated_from_each_other
+run_test "the running app swapping release directories for symlinks during the chown and the cleanup redirects nothing of root" t_swapped_directories_do_not_redirect_root
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused

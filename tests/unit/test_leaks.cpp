@@ -214,6 +214,7 @@ TEST_CASE("release walks: a symlink in the tree is not followed by chown_tree or
     CHECK(mode_of(t + "/sub/f") == 0444 + (::getuid() == 0 ? 0200 : 0));
     CHECK(mode_of(t + "/sub") == 0555 + (::getuid() == 0 ? 0200 : 0));
     CHECK(mode_of(out + "/keep") == 0666);
+    CHECK(mode_of(t) == 0555 + (::getuid() == 0 ? 0200 : 0));  // the top keeps its own mode, finished
     REQUIRE(::chmod((t + "/sub").c_str(), 0755) == 0);
     REQUIRE(::chmod(t.c_str(), 0755) == 0);
     REQUIRE(sys::remove_tree(t));
