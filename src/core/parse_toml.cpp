@@ -89,7 +89,8 @@ char32_t code_point_at(const std::string& t, size_t i) {
 // below (non_ascii_outside_strings) still gives the clearer message where
 // it can; but it reads the text as TOML is written, and toml++ may read a
 // value differently before its error (a bare value such as 9;1-2T0:["é"]
-// is scanned to its end, quotes and all).
+// is scanned to its end, quotes and all). A stand-in is three bytes: on a
+// line with a two-byte letter, columns after it are one more per letter.
 constexpr char32_t kStandIn = 0xE000;
 constexpr char32_t kStandInEnd = kStandIn + 3 * 0x3FA;  // one block of 0x3FA each for toml++'s
                                                         // unclassifiable blocks 0, 11 and 63

@@ -105,7 +105,12 @@ Status mkdir_p(const std::string& path, unsigned mode) {
 Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mode) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) return errno_error(errno, "cannot open the directory " + path);
-    if (::fchown(fd.get(), uid, gid) < 0 || ::fchmod(fd.get(), mode) < 0) return errno_error(errno, "cannot set the owner and mode of " + path);
+    // Only what differs: a poll that finds nothing to do writes nothing,
+    // not even an inode's change time.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) < 0) return errno_error(errno, "cannot read " + path);
+    if ((st.st_uid != uid || st.st_gid != gid) && ::fchown(fd.get(), uid, gid) < 0) return errno_error(errno, "cannot set the owner of " + path);
+    if ((st.st_mode & 07777) != mode && ::fchmod(fd.get(), mode) < 0) return errno_error(errno, "cannot set the mode of " + path);
     return {};
 }
 

@@ -88,9 +88,10 @@ t_first_deploy_and_push() {
 }
 
 t_no_change_poll_writes_nothing() {
-  # Every path under the app's directory and the local path, with its mtime
+  # Every path under the app's directory and the local path, with its mtime,
+  # change time (chown and chmod set it even to the same values), mode, owner
   # and size: a no-change poll must leave all of it as it was.
-  snapshot() { ct sh -c 'find /var/lib/huddle/web -printf "%p %T@ %s\n" | sort; readlink /var/lib/huddle/web/current'; }
+  snapshot() { ct sh -c 'find /var/lib/huddle/web -printf "%p %T@ %C@ %s %m %u:%g\n" | sort; readlink /var/lib/huddle/web/current'; }
   local before after rc
   deployed web || return 1
   [ "$(live_commit web)" = "$(head_of web)" ] || fail "web is not at its remote's head before the poll (test broken)" || return 1
