@@ -39,7 +39,7 @@ inline bool enabled(std::string_view group) {
 }
 
 // toml++ 3.3's is_non_ascii_horizontal_whitespace() reaches
-// __builtin_unreachable for U+00A1..U+0499, U+2C6E..U+3067 (but U+3000) and
+// __builtin_unreachable for U+00A1..U+0499, U+2C5E..U+3057 (but U+3000) and
 // U+FB26..U+FEFE where it looks for whitespace (a bare key such as "päth";
 // src/core/parse_toml.cpp keeps such text from it). With toml-unicode
 // skipped, TOML text holding such a code point is not parsed at all.
@@ -53,7 +53,7 @@ inline bool toml_unicode_skipped(const std::string& text) {
         else if ((c >> 4) == 0xe && i + 2 < text.size())
             cp = (char32_t(c & 0x0f) << 12) | (char32_t(static_cast<unsigned char>(text[i + 1]) & 0x3f) << 6) |
                  (static_cast<unsigned char>(text[i + 2]) & 0x3f);
-        if ((cp >= 0xa1 && cp <= 0x499) || (cp >= 0x2c6e && cp <= 0x3067 && cp != 0x3000) || (cp >= 0xfb26 && cp <= 0xfefe)) return true;
+        if ((cp >= 0xa1 && cp <= 0x499) || (cp >= 0x2c5e && cp <= 0x3057 && cp != 0x3000) || (cp >= 0xfb26 && cp <= 0xfefe)) return true;
     }
     return false;
 }

@@ -159,12 +159,18 @@ std::string when(int64_t epoch) {
     return buf;
 }
 
+// An app's state.json (root's, 0600): empty when there is none yet. One that
+// cannot be read is said once on stderr, not shown as "nothing recorded".
 AppState read_state(const std::string& app) {
     AppState st;
-    auto r = sys::read_file(sys::app_dir(app) + "/state.json");
+    std::string path = sys::app_dir(app) + "/state.json";
+    auto r = sys::read_file(path);
     std::string err;
-    if (r)
+    if (r) {
         if (auto s = state_from_json(*r, err)) st = *s;
+    } else if (r.error().code == -EACCES) {
+        std::fprintf(stderr, "huddlectl: cannot read %s: it is root's alone; run huddlectl as root to see %s's deploys\n", path.c_str(), app.c_str());
+    }
     return st;
 }
 

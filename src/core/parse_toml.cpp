@@ -57,7 +57,7 @@ RawValue convert(const toml::node& n, const std::string& file, Diagnostics& diag
 
 // toml++ 3.3.0's is_non_ascii_horizontal_whitespace() reaches
 // TOML_UNREACHABLE (undefined behaviour) for most letters in U+00A1..U+0499,
-// U+2C6E..U+3067 and U+FB26..U+FEFE: its table only covers the ranges that
+// U+2C5E..U+3057 and U+FB26..U+FEFE: its table only covers the ranges that
 // hold whitespace. This is that function's own test for "no answer".
 bool tomlpp_cannot_classify(char32_t c) {
     if (c < 0xA0 || c > 0xFEFF) return false;
@@ -84,14 +84,15 @@ char32_t code_point_at(const std::string& t, size_t i) {
 }
 
 // What keeps toml++ safe whatever it makes of the text: every code point it
-// cannot classify is handed to it as a stand-in from the Private Use Area,
-// which it can, and put back in keys and strings after parsing. The guard
-// below (non_ascii_outside_strings) still gives the clearer message where
-// it can; but it reads the text as TOML is written, and toml++ may read a
-// value differently before its error (a bare value such as 9;1-2T0:["é"]
-// is scanned to its end, quotes and all). A stand-in is three bytes: on a
-// line with a two-byte letter, columns after it are one more per letter.
-constexpr char32_t kStandIn = 0xE000;
+// cannot classify is handed to it as a stand-in from plane 15's Private Use
+// Area (above U+FEFF, which toml++ classifies without its table), and put
+// back in keys and strings after parsing. The guard below
+// (non_ascii_outside_strings) still gives the clearer message where it can;
+// but it reads the text as TOML is written, and toml++ may read a value
+// differently before its error (a bare value such as 9;1-2T0:["é"] is
+// scanned to its end, quotes and all). A stand-in is four bytes: on a line
+// with such a letter, columns after it move in toml++'s positions.
+constexpr char32_t kStandIn = 0xF0000;
 constexpr char32_t kStandInEnd = kStandIn + 3 * 0x3FA;  // one block of 0x3FA each for toml++'s
                                                         // unclassifiable blocks 0, 11 and 63
 char32_t stand_in_for(char32_t c) {
@@ -107,47 +108,59 @@ char32_t original_of(char32_t s) {
 
 std::string utf8(char32_t c) {
     std::string o;
+    auto cont = [&](int shift) { o += static_cast<char>(0x80 | ((c >> shift) & 0x3F)); };
     if (c < 0x80) {
         o += static_cast<char>(c);
     } else if (c < 0x800) {
         o += static_cast<char>(0xC0 | (c >> 6));
-        o += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
+        cont(0);
+    } else if (c < 0x10000) {
         o += static_cast<char>(0xE0 | (c >> 12));
-        o += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        o += static_cast<char>(0x80 | (c & 0x3F));
+        cont(6);
+        cont(0);
+    } else {
+        o += static_cast<char>(0xF0 | (c >> 18));
+        cont(12);
+        cont(6);
+        cont(0);
     }
     return o;
 }
 
-// The well-formed (shortest) UTF-8 sequence of a code point below U+10000 at
-// T[I]: its length, or 0.
-size_t bmp_sequence_at(const std::string& t, size_t i, char32_t& c) {
+// The well-formed (shortest) UTF-8 sequence at T[I] of a code point of two
+// to four bytes: its length, or 0.
+size_t sequence_at(const std::string& t, size_t i, char32_t& c) {
     unsigned char b = static_cast<unsigned char>(t[i]);
-    size_t n = b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xC0 && b < 0xE0 ? 2 : 0;
+    size_t n = b >= 0xF0 && b < 0xF5 ? 4 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xC2 && b < 0xE0 ? 2 : 0;
     if (!n || i + n > t.size()) return 0;
     c = code_point_at(t, i);
-    if (c == 0xFFFD || (n == 2 && c < 0x80) || (n == 3 && c < 0x800)) return 0;
+    if (c == 0xFFFD || (n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF))) return 0;
     return n;
 }
 
+bool is_stand_in(char32_t c) { return c >= kStandIn && c < kStandInEnd; }
+
 // TEXT with each unclassifiable code point replaced by its stand-in; false
-// when TEXT holds a stand-in of its own (it could not be told apart).
+// when TEXT holds a stand-in of its own, raw or as a \U escape (it could not
+// be told apart).
 bool with_stand_ins(const std::string& text, std::string& out, bool& replaced) {
     out.clear();
     replaced = false;
     bool clash = false;
     for (size_t i = 0; i < text.size();) {
         char32_t c = 0;
-        if (size_t n = bmp_sequence_at(text, i, c)) {
+        if (size_t n = sequence_at(text, i, c)) {
             if (tomlpp_cannot_classify(c)) {
                 out += utf8(stand_in_for(c));
                 replaced = true;
                 i += n;
                 continue;
             }
-            if (c >= kStandIn && c < kStandInEnd) clash = true;
+            if (is_stand_in(c)) clash = true;
         }
+        if (text[i] == '\\' && i + 6 < text.size() && text[i + 1] == 'U' && text.compare(i + 2, 3, "000") == 0 &&
+            (text[i + 5] == 'F' || text[i + 5] == 'f') && text[i + 6] == '0')
+            clash = true;
         out += text[i++];
     }
     return !(replaced && clash);
@@ -157,7 +170,7 @@ std::string without_stand_ins(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size();) {
         char32_t c = 0;
-        if (size_t n = bmp_sequence_at(s, i, c); n && c >= kStandIn && c < kStandInEnd) {
+        if (size_t n = sequence_at(s, i, c); n && is_stand_in(c)) {
             out += utf8(original_of(c));
             i += n;
         } else {
@@ -290,8 +303,8 @@ RawDoc parse_toml(const std::string& text, const std::string& file, Diagnostics&
     bool stood_in = false;
     if (!with_stand_ins(rewrite.empty() ? text : safe, input, stood_in)) {
         diags.error({file, 1, 0}, "",
-                    fmt::format("the file holds characters of the Private Use Area (U+{:04X}..U+{:04X}) together with letters such as "
-                                "U+00E4; huddle cannot read that mix in TOML; write the former as \\uXXXX escapes",
+                    fmt::format("the file holds characters of plane 15's Private Use Area (U+{:05X}..U+{:05X}) together with "
+                                "letters such as U+00E4; huddle cannot read that mix in TOML; leave out the former",
                                 static_cast<uint32_t>(kStandIn), static_cast<uint32_t>(kStandInEnd - 1)));
         return {};
     }

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -355,6 +356,7 @@ int link_entry(const char* root, const git_tree_entry* e, void* payload) {
 // write outside the release, or into a repository's control files.
 // The same walk adds up the files' sizes (object headers only, no content
 // read), so that a tree larger than the limit writes nothing either.
+constexpr uint64_t kBlockBytes = 4096;
 struct NameWalk {
     git_odb* odb;
     uint64_t max_bytes, bytes = 0;
@@ -369,11 +371,13 @@ int check_entry_name(const char* root, const git_tree_entry* e, void* payload) {
         w->bad = "an entry '" + escape_untrusted(std::string(root) + name) + "' (" + why + ")";
         return -1;
     }
-    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return 0;
+    // Each entry costs at least a disk block, as on disk: a tree of many
+    // empty files, or one subtree named again and again (a few bytes of pack
+    // each), costs what it would take to write.
     size_t len = 0;
     git_object_t type;
-    if (git_odb_read_header(&len, &type, w->odb, git_tree_entry_id(e)) < 0) return -1;
-    w->bytes += len;
+    if (git_tree_entry_type(e) == GIT_OBJECT_BLOB && git_odb_read_header(&len, &type, w->odb, git_tree_entry_id(e)) < 0) return -1;
+    w->bytes += std::max<uint64_t>(len, kBlockBytes);
     if (w->bytes <= w->max_bytes) return 0;
     w->too_big = true;
     return -1;

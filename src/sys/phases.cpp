@@ -2,9 +2,11 @@
 // restart and the settle. Each returns what went wrong; Cycle logs it.
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "cycle.hpp"
 #include "fs.hpp"
@@ -63,7 +65,13 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
     struct stat info {};
     if (::lstat(release.c_str(), &info) == 0) return {};  // built and verified before (e.g. the release rolled back to)
     std::string tmp = release + ".tmp";
-    (void)remove_tree(tmp);  // what a killed cycle left half done
+    // What a killed cycle left half done; one that cannot be removed now is
+    // moved aside (a later prune takes it), not built upon.
+    if (Status st = remove_tree(tmp); !st) {
+        spdlog::warn("{}", st.error().message);
+        std::string aside = tmp + "-stale-" + std::to_string(::getpid()) + "-" + std::to_string(::time(nullptr));
+        if (::rename(tmp.c_str(), aside.c_str()) < 0) return errno_error(errno, "cannot move the unfinished " + tmp + " aside");
+    }
     auto failed = [&](Error e) {
         (void)remove_tree(tmp);
         return e;

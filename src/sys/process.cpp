@@ -154,32 +154,42 @@ void stop_group(pid_t pid) {
     kill(-pid, SIGKILL);
 }
 
-// The processes whose parent is this one, from /proc/self/task/*/children.
-std::vector<pid_t> children() {
-    std::vector<pid_t> out;
+// The processes whose parent is this one, from /proc/self/task/*/children;
+// false when the kernel does not say (no /proc, no CONFIG_PROC_CHILDREN).
+bool children(std::vector<pid_t>& out) {
+    out.clear();
     DIR* d = ::opendir("/proc/self/task");
-    if (!d) return out;
+    if (!d) return false;
+    bool read = false;
     while (const dirent* e = ::readdir(d)) {
         if (e->d_name[0] == '.') continue;
         std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/children");
+        read = read || f.is_open();
         for (pid_t p; f >> p;) out.push_back(p);
     }
     ::closedir(d);
-    return out;
+    return read;
 }
 
 // What left the step's process group (setsid, a daemon's double fork) was
 // reparented to this process, the child subreaper, when its parent ended:
 // kill it, and what it started, until none is left. TasksMax= bounds how
-// many there can be; 5 s bounds the sweep.
-void kill_leftovers() {
+// many there can be; 5 s bounds the sweep. An error when some are left, or
+// when the kernel cannot say: the step's verdict cannot be trusted then.
+Status kill_leftovers() {
     usec_t end = monotonic_usec() + 5 * kUsecPerSec;
-    for (auto left = children(); !left.empty() && monotonic_usec() < end; left = children()) {
+    std::vector<pid_t> left;
+    if (!children(left)) return Error{-ENOSYS, "cannot list the processes the step left (/proc/self/task/*/children)"};
+    while (!left.empty()) {
+        if (monotonic_usec() >= end)
+            return Error{-EBUSY, std::to_string(left.size()) + " processes the step started were still running after 5s of SIGKILL"};
         for (pid_t p : left) ::kill(p, SIGKILL);
         while (::waitpid(-1, nullptr, WNOHANG) > 0) {
         }
         usleep(1000);
+        (void)children(left);
     }
+    return {};
 }
 
 }  // namespace
@@ -213,7 +223,7 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     int status = 0;
     while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
-    kill_leftovers();
+    if (Status st = kill_leftovers(); !st) return st.error();
     if (res.timed_out) return res;
     if (WIFEXITED(status))
         res.exit_code = WEXITSTATUS(status);

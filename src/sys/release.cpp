@@ -129,11 +129,45 @@ struct ChownWalk {
     int err = 0;
 };
 
+// Read-only: no write bit but root's. Taken back by root: no set-id bit
+// either, which a step could have set on a file of its own.
 mode_t finished_mode(const ChownWalk& w, mode_t mode) {
+    if (w.uid == 0) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
     return w.read_only ? (mode & ~static_cast<mode_t>(S_IWUSR | S_IWGRP | S_IWOTH)) | (w.uid == 0 ? S_IWUSR : 0) : mode;
 }
 
+// A regular file with other hard links was linked in by a step (a checkout
+// makes none where steps run): taking it over would take an inode that is
+// also somewhere else, in the app's data or another's file. It is replaced
+// by a copy of its own, made in the directory (root's by now), with MODE.
+int unshare_file(int dfd, const char* name, int fd, mode_t mode) {
+    const char* tmp = ".huddle-unshare.tmp";
+    (void)::unlinkat(dfd, tmp, 0);
+    UniqueFd copy(::openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!copy) return errno;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t m = ::write(copy.get(), buf + off, static_cast<size_t>(n - off));
+            if (m < 0 && errno == EINTR) continue;
+            if (m < 0) return errno;
+            off += m;
+        }
+    }
+    if (::fchmod(copy.get(), mode) < 0) return errno;
+    if (copy.close() < 0) return errno;
+    return ::renameat(dfd, tmp, dfd, name) == 0 ? 0 : errno;
+}
+
 void chown_dir(int dfd, ChownWalk& w, int depth);
+
+void set_owner_mode(int fd, const struct stat& st, ChownWalk& w) {
+    if (::fchown(fd, w.uid, w.gid) < 0 || ::fchmod(fd, finished_mode(w, st.st_mode & 07777)) < 0) w.err = errno;
+}
 
 void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
     struct stat st {};
@@ -155,8 +189,21 @@ void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
         w.err = errno;
         return;
     }
-    if (S_ISDIR(st.st_mode)) chown_dir(fd.get(), w, depth + 1);
-    if (::fchown(fd.get(), w.uid, w.gid) < 0 || ::fchmod(fd.get(), finished_mode(w, st.st_mode & 07777)) < 0) w.err = errno;
+    if (!S_ISDIR(st.st_mode)) {
+        if (w.uid == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+            if (int e = unshare_file(dfd, name, fd.get(), finished_mode(w, st.st_mode & 07777))) w.err = e;
+            return;  // the copy is root's (it made it), with the finished mode
+        }
+        set_owner_mode(fd.get(), st, w);
+        return;
+    }
+    // Taking a tree back, a directory is root's before it is listed: a
+    // process of the app's user holding an fd of it can then no longer add
+    // or rename entries behind the walk. Handing a tree over, the contents
+    // go first and the directory last, so that it is not the user's early.
+    if (w.uid == 0) set_owner_mode(fd.get(), st, w);
+    chown_dir(fd.get(), w, depth + 1);
+    if (w.uid != 0) set_owner_mode(fd.get(), st, w);
 }
 
 void chown_dir(int dfd, ChownWalk& w, int depth) {
@@ -177,31 +224,47 @@ void chown_dir(int dfd, ChownWalk& w, int depth) {
     }
 }
 
-int remove_dir_contents(int dfd, int depth);
+// Removal: each directory's names are read and its stream closed before
+// going down, so a level costs one fd. A tree deeper than kMaxDepth (a step
+// can make one at no cost) is not an error: what lies below the limit is
+// moved up to the top of the tree being removed, and removed in a later
+// round (remove_tree).
+struct RemoveWalk {
+    int top;
+    unsigned hoisted = 0;
+};
 
-int remove_entry(int dfd, const char* name, int depth) {
+int remove_dir_contents(int dfd, RemoveWalk& w, int depth);
+
+int remove_entry(int dfd, const char* name, RemoveWalk& w, int depth) {
     if (::unlinkat(dfd, name, 0) == 0) return 0;
     if (errno != EISDIR && errno != EPERM) return errno;  // Linux says EISDIR for a directory
+    if (depth >= kMaxDepth) {
+        std::string up = ".huddle-deep-" + std::to_string(w.hoisted++);
+        return ::renameat(dfd, name, w.top, up.c_str()) == 0 ? 0 : errno;
+    }
     UniqueFd sub(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return errno;
-    if (int e = remove_dir_contents(sub.get(), depth + 1)) return e;
+    if (int e = remove_dir_contents(sub.get(), w, depth + 1)) return e;
     return ::unlinkat(dfd, name, AT_REMOVEDIR) == 0 ? 0 : errno;
 }
 
-int remove_dir_contents(int dfd, int depth) {
-    if (depth > kMaxDepth) return ELOOP;
-    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
-    if (!d) {
-        if (copy >= 0) ::close(copy);
-        return errno;
-    }
+int remove_dir_contents(int dfd, RemoveWalk& w, int depth) {
     std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d.get()))
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    {
+        int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+        DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
+        if (!d) {
+            int e = errno;
+            if (copy >= 0) ::close(copy);
+            return e;
+        }
+        while (struct dirent* e = ::readdir(d.get()))
+            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    }
     int first = 0;
     for (const auto& n : names)
-        if (int e = remove_entry(dfd, n.c_str(), depth); e && !first) first = e;
+        if (int e = remove_entry(dfd, n.c_str(), w, depth); e && !first) first = e;
     return first;
 }
 
@@ -247,8 +310,21 @@ Status remove_tree(const std::string& path) {
     if (!p) return p.error().code == -ENOENT ? Status{} : Status{p.error()};
     struct stat st {};
     if (::fstatat(p->first.get(), p->second.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) return {};
-    if (S_ISDIR(st.st_mode)) shut_top(p->first.get(), p->second.c_str());
-    if (int e = remove_entry(p->first.get(), p->second.c_str(), 0)) return errno_error(e, "cannot remove " + path);
+    if (!S_ISDIR(st.st_mode)) return ::unlinkat(p->first.get(), p->second.c_str(), 0) == 0 ? Status{} : errno_error(errno, "cannot remove " + path);
+    shut_top(p->first.get(), p->second.c_str());
+    UniqueFd top(::openat(p->first.get(), p->second.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!top) return errno_error(errno, "cannot remove " + path);
+    RemoveWalk w{top.get()};
+    int e = 0;
+    // Each round removes kMaxDepth levels of a deeper tree; 64 rounds is
+    // deeper than the kernel lets anything be made in reasonable time.
+    for (int round = 0; round < 64; ++round) {
+        unsigned before = w.hoisted;
+        e = remove_dir_contents(top.get(), w, 1);
+        if (e || w.hoisted == before) break;
+    }
+    if (!e && ::unlinkat(p->first.get(), p->second.c_str(), AT_REMOVEDIR) < 0) e = errno;
+    if (e) return errno_error(e, "cannot remove " + path);
     return {};
 }
 

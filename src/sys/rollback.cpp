@@ -24,8 +24,12 @@ int Cycle::roll_back(UnitManager& sd, const std::string& target, const std::stri
         spdlog::error("release {} is unhealthy: {}; rolling back", target.substr(0, 12), why.message);
         state_.bad = {target};
     }
+    bool switched_back = false;
     if (!live.empty()) {
-        if (Status st = publish(live, live_target); !st) spdlog::error("{}", st.error().message);
+        if (Status st = publish(live, live_target); !st)
+            spdlog::error("{}", st.error().message);
+        else
+            switched_back = true;
         // A release that crash-looped may have used up the app's start
         // limit; the good one must still start.
         if (Status st = sd.reset_failed(unit_); !st) spdlog::warn("resetting {}'s failure count: {}", unit_, st.error().message);
@@ -33,15 +37,17 @@ int Cycle::roll_back(UnitManager& sd, const std::string& target, const std::stri
             spdlog::error("restarting the previous release failed: {}", st.error().message);
         spdlog::info("rolled back to {}", live.substr(0, 12));
     } else {
-        if (Status st = sd.stop_and_wait(unit_, 5 * 60 * kUsecPerSec); !st) spdlog::error("stopping {} failed: {}", unit_, st.error().message);
-        ::unlink(c_.repo.local_path.c_str());
+        if (Status st = sd.stop_and_wait(unit_, 5 * 60 * kUsecPerSec); !st)
+            spdlog::error("stopping {} failed: {}", unit_, st.error().message);
+        else
+            switched_back = ::unlink(c_.repo.local_path.c_str()) == 0;
         spdlog::info("no earlier release to go back to; {} is stopped", unit_);
     }
     add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "rolled-back", why.message, {}});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
     // An unhealthy release is not tried again until its ref moves: its
     // files would only fill the disk, one more per bad push.
-    if (!no_answer && target != live && target != state_.previous) {
+    if (!no_answer && switched_back && target != live && target != state_.previous) {
         if (Status st = remove_tree(releases_ + "/" + target); !st)
             spdlog::warn("{}", st.error().message);
         else

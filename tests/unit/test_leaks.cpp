@@ -12,6 +12,7 @@
 #include <string>
 
 #include "catch.hpp"
+#include "sys/git.hpp"
 #include "sys/process.hpp"
 #include "sys/release.hpp"
 #include "sys/watchdog.hpp"
@@ -279,4 +280,79 @@ TEST_CASE("release walks: a directory swapped for a symlink during the walk does
     }
     ::chmod(t.c_str(), 0755);
     (void)sys::remove_tree(d);
+}
+
+namespace {
+std::string sh_out(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    REQUIRE(::pclose(p) == 0);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+}  // namespace
+
+// The release limit against a real repository: a large file, and a tree
+// whose few bytes of pack name one subtree 2^20 times (empty files, each
+// costing a block), are refused before anything is written.
+TEST_CASE("checkout: a tree over the release limit, by bytes or by fan-out, writes nothing", "[release][limits]") {
+    std::string d = tmpdir(), repo = d + "/repo.git";
+    std::string git = "git -C " + repo + " ";
+    sh_out("git init -q --bare " + repo);
+    std::string big = sh_out("head -c 100000 /dev/zero | " + git + "hash-object -w --stdin");
+    std::string small = sh_out("printf hi | " + git + "hash-object -w --stdin");
+    std::string empty = sh_out(git + "hash-object -w --stdin < /dev/null");
+    auto commit_of = [&](const std::string& tree_lines) {
+        std::string tree = sh_out("printf '" + tree_lines + "' | " + git + "mktree");
+        return sh_out(git + "-c user.name=t -c user.email=t@example.com commit-tree " + tree + " -m t");
+    };
+    std::string c_big = commit_of("100644 blob " + big + "\\tbig\\n");
+    std::string c_small = commit_of("100644 blob " + small + "\\tsmall\\n");
+    std::string level = sh_out("printf '100644 blob " + empty + "\\te\\n' | " + git + "mktree");
+    for (int i = 0; i < 20; ++i)
+        level = sh_out("printf '040000 tree " + level + "\\ta\\n040000 tree " + level + "\\tb\\n' | " + git + "mktree");
+    std::string c_fan = sh_out(git + "-c user.name=t -c user.email=t@example.com commit-tree " + level + " -m fan");
+    auto r = sys::GitRepo::open(repo);
+    REQUIRE(r);
+    for (const auto& c : {c_big, c_fan}) {
+        INFO(c);
+        auto out = (*r)->checkout(c, d + "/out", 64 * 1024);
+        REQUIRE_FALSE(out);
+        CHECK(out.error().code == -EFBIG);
+        CHECK(out.error().message.find("limits release") != std::string::npos);
+        CHECK(::access((d + "/out").c_str(), F_OK) < 0);
+    }
+    auto ok = (*r)->checkout(c_small, d + "/out", 64 * 1024);
+    REQUIRE(ok);
+    CHECK(::access((d + "/out/small").c_str(), F_OK) == 0);
+    REQUIRE(sys::remove_tree(d));
+}
+
+// Taking a built tree back: no set-id bit survives, and a file a step
+// hard-linked in from elsewhere becomes a copy of its own, the original
+// untouched.
+TEST_CASE("release walks: take-back drops set-id bits and unshares hard links", "[release]") {
+    if (::getuid() != 0) return;  // chown to root needs root; CI runs as root
+    std::string d = tmpdir(), out = d + "/outside", t = d + "/tree";
+    REQUIRE(::mkdir(out.c_str(), 0755) == 0);
+    make_file(out + "/data", 0664);
+    REQUIRE(::chown((out + "/data").c_str(), 65534, 65534) == 0);
+    REQUIRE(::mkdir(t.c_str(), 0755) == 0);
+    make_file(t + "/tool", 04755);
+    REQUIRE(::link((out + "/data").c_str(), (t + "/linked").c_str()) == 0);
+    REQUIRE(sys::chown_tree(t, 0, 0, true));
+    CHECK(mode_of(t + "/tool") == 0755);
+    struct stat a {}, b {};
+    REQUIRE(::stat((out + "/data").c_str(), &a) == 0);
+    REQUIRE(::stat((t + "/linked").c_str(), &b) == 0);
+    CHECK(a.st_ino != b.st_ino);
+    CHECK(a.st_uid == 65534u);
+    CHECK((a.st_mode & 07777) == 0664);
+    CHECK(b.st_uid == 0u);
+    CHECK((b.st_mode & 07777) == 0644);
+    CHECK(a.st_nlink == 1u);
+    REQUIRE(sys::remove_tree(d));
 }

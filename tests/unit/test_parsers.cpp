@@ -187,12 +187,21 @@ TEST_CASE("toml: letters toml++ cannot classify reach it as stand-ins and come b
     Diagnostics bad;
     parse_toml("[repository]\nremote_path = 9;97105-27T0exec7:[\"\xC3\x80\"]\n", "f.toml", bad);
     CHECK(bad.has_errors());
-    // Its own Private Use Area characters next to such letters cannot be told
-    // apart from the stand-ins: refused, said so.
-    Diagnostics clash;
-    parse_toml("[application]\nstart = \"\xC3\xBC \xEE\x80\x80\"\n", "f.toml", clash);
-    REQUIRE(clash.has_errors());
-    CHECK(clash.items()[0].message.find("Private Use Area") != std::string::npos);
+    // A glyph of the BMP's Private Use Area (a Powerline arrow, U+E0B0) next
+    // to such a letter reads back as written.
+    Diagnostics glyph;
+    RawDoc g = parse_toml("[application]\nstart = \"\xC3\xBC \xEE\x82\xB0\"\n", "f.toml", glyph);
+    REQUIRE_FALSE(glyph.has_errors());
+    CHECK(g.sections[0].entries[0].value.str == "\xC3\xBC \xEE\x82\xB0");
+    // Plane 15's first characters, raw or escaped, next to such letters cannot
+    // be told apart from the stand-ins: refused, said so.
+    for (const std::string text : {"\xF3\xB0\x80\x80", "\\U000F0000", "\\U000f0123"}) {
+        INFO(text);
+        Diagnostics clash;
+        parse_toml("[application]\nstart = \"\xC3\xBC " + text + "\"\n", "f.toml", clash);
+        REQUIRE(clash.has_errors());
+        CHECK(clash.items()[0].message.find("Private Use Area") != std::string::npos);
+    }
 }
 
 TEST_CASE("json: a document that is not an object is one error with a position") {
