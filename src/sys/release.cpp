@@ -259,6 +259,7 @@ int remove_dir_contents(int dfd, RemoveWalk& w, int depth) {
             if (copy >= 0) ::close(copy);
             return e;
         }
+        ::rewinddir(d.get());  // the copy shares the offset of DFD, which an earlier round read to its end
         while (struct dirent* e = ::readdir(d.get()))
             if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
     }

@@ -1,6 +1,7 @@
 // File descriptors and temporary files around the failing paths: what a
 // long-running fleet machine would accumulate poll after poll.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -354,5 +355,31 @@ TEST_CASE("release walks: take-back drops set-id bits and unshares hard links", 
     CHECK(b.st_uid == 0u);
     CHECK((b.st_mode & 07777) == 0644);
     CHECK(a.st_nlink == 1u);
+    REQUIRE(sys::remove_tree(d));
+}
+
+// A step can make a tree deeper than any walk should go, at no cost: it is
+// removed all the same, in rounds (what lies below 256 levels moved up).
+TEST_CASE("release walks: a tree 1500 levels deep is removed", "[release]") {
+    std::string d = tmpdir(), t = d + "/tree";
+    REQUIRE(::mkdir(t.c_str(), 0755) == 0);
+    int fd = ::open(t.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    for (int i = 0; i < 1500; ++i) {
+        REQUIRE(::mkdirat(fd, "d", 0755) == 0);
+        int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        REQUIRE(next >= 0);
+        if (i % 100 == 0) make_file(t + "/marker" + std::to_string(i), 0644);
+        ::close(fd);
+        fd = next;
+    }
+    int f = ::openat(fd, "leaf", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(f >= 0);
+    ::close(f);
+    ::close(fd);
+    auto st = sys::remove_tree(t);
+    INFO((st ? std::string() : st.error().message));
+    CHECK(st);
+    CHECK(::access(t.c_str(), F_OK) < 0);
     REQUIRE(sys::remove_tree(d));
 }
