@@ -33,7 +33,8 @@ app_config() {  # NAME URL [extra lines]
 www_setup() {
   ct sh -c 'mkdir -p /srv/www && cat > /srv/www/git-http.py' < "$HERE/git-http.py"
 }
-wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
+# A loaded machine's first huddle-gen run in a fresh container can take long.
+wait_units() { wait_for "$1's units" 120 loaded "huddle-fetch@$1.service"; }
 
 # A test that uses an app an earlier one made (web, ver) makes it itself when
 # it runs alone (ONLY=): NAME with its own file:// remote and app_config's

@@ -27,7 +27,8 @@ deploy() { ct huddlectl deploy "$1" >/dev/null 2>&1; echo $?; }
 app_config() {  # NAME URL [extra lines for [repository]]
   printf '[repository]\nremote path = %s\n%s\n[timing]\nminimum = 1h\n[application]\nstart = ./run\n[deploy]\nsettle = 1s\n' "$2" "${3:-}"
 }
-wait_units() { wait_for "$1's units" 30 loaded "huddle-fetch@$1.service"; }
+# A loaded machine's first huddle-gen run in a fresh container can take long.
+wait_units() { wait_for "$1's units" 120 loaded "huddle-fetch@$1.service"; }
 www_setup() { ct sh -c 'mkdir -p /srv/www && cat > /srv/www/git-http.py' < "$HERE/git-http.py"; }
 # A private CA the container trusts, and a server certificate for localhost
 # and huddle-other.test (127.0.0.2, another host as far as names go).

@@ -92,7 +92,7 @@ app_config() {  # NAME REPO [EXTRA]
 # Waits for the app's units; if they do not come, says what huddlectl
 # validate makes of the config.
 wait_units() {
-  wait_for "$1's units" 30 loaded "huddle-fetch@$1.service" && return 0
+  wait_for "$1's units" 120 loaded "huddle-fetch@$1.service" && return 0
   fail "no units for $1; huddlectl validate says: $(ct huddlectl validate "/etc/huddle/$1.ini" 2>&1 | tr '\n' ' ')"
 }
 # NAME: a new repository whose first commit is signed as SIGN, its config
