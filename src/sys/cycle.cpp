@@ -3,6 +3,8 @@
 // Every failure is logged here, once, with what it means for the app.
 #include "cycle.hpp"
 
+#include <sys/stat.h>
+
 #include "core/appuser.hpp"
 #include "core/unitname.hpp"
 #include "fs.hpp"
@@ -46,7 +48,8 @@ Status Cycle::protect_dirs() {
         mode = 0750;
     }
     if (Status st = own_dir(releases_, 0, gid, mode); !st) return st;
-    if (Status st = mkdir_p(dir_ + "/repo", 0700); !st) return st;
+    // One mkdir, not mkdir_p: the state directory is there (releases_ is in it).
+    if (::mkdir((dir_ + "/repo").c_str(), 0700) < 0 && errno != EEXIST) return errno_error(errno, "cannot create " + dir_ + "/repo");
     return own_dir(dir_ + "/repo", 0, 0, 0700);
 }
 
