@@ -81,12 +81,17 @@ bool config_errors_logged(const sys::LoadedApps& loaded) {
     return any;
 }
 
-// The users of the apps that run as their own (core/appuser.hpp), made
-// before any unit names them; an explicit `user =` is the operator's to make.
+// The users of the apps that run as their own, and every app's fetch user
+// (core/appuser.hpp), made before any unit names them; an explicit `user =`
+// is the operator's to make.
 std::map<std::string, sys::Error> make_app_users(const sys::LoadedApps& loaded) {
     std::vector<sys::AppUser> users;
-    for (const auto& a : loaded.apps)
-        if (const auto& c = a.result.config; c && sys::app_user(*c) == default_app_user(c->name)) users.push_back({sys::app_user(*c), c->name});
+    for (const auto& a : loaded.apps) {
+        const auto& c = a.result.config;
+        if (!c) continue;
+        if (sys::app_user(*c) == default_app_user(c->name)) users.push_back({sys::app_user(*c), c->name, false});
+        users.push_back({default_fetch_user(c->name), c->name, true});
+    }
     return sys::ensure_app_users(users);
 }
 
@@ -105,10 +110,12 @@ int reconcile_once(const std::vector<std::string>& dirs, const std::vector<std::
     std::map<std::string, sys::Error> no_user = dry_run ? std::map<std::string, sys::Error>{} : make_app_users(loaded);
     for (const auto& a : loaded.apps) {
         const auto& c = a.result.config;
-        if (c && no_user.count(sys::app_user(*c))) {
+        auto missing = c ? no_user.find(sys::app_user(*c)) : no_user.end();
+        if (c && missing == no_user.end()) missing = no_user.find(default_fetch_user(c->name));
+        if (c && missing != no_user.end()) {
             config_errors = true;
             sys::ScopedLogFields f({{"HUDDLE_APP", a.source.app}, {"MESSAGE_ID", sys::msgid::kConfigRejected}});
-            spdlog::error("{}; the units of app {} are left as they are", no_user.at(sys::app_user(*c)).message, a.source.app);
+            spdlog::error("{}; the units of app {} are left as they are", missing->second.message, a.source.app);
             keep.insert(a.source.app);
         } else if (c) {
             desired.push_back(plan_app(*c, ctx));

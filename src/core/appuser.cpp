@@ -8,8 +8,9 @@
 
 namespace huddle {
 
-std::string default_app_user(const std::string& app) {
-    std::string name = "huddle-";
+namespace {
+std::string user_name(const char* prefix, const std::string& app) {
+    std::string name = prefix;
     bool changed = false;
     for (char c : app) {
         if (c >= 'A' && c <= 'Z') {
@@ -29,5 +30,9 @@ std::string default_app_user(const std::string& app) {
     name.resize(std::min(name.size(), kMaxUserName - suffix.size()));
     return name + suffix;
 }
+}  // namespace
+
+std::string default_app_user(const std::string& app) { return user_name("huddle-", app); }
+std::string default_fetch_user(const std::string& app) { return user_name("huddlefetch-", app); }
 
 }  // namespace huddle

@@ -1,5 +1,6 @@
 // Each app runs as a system user of its own unless its config names one:
 // "huddle-" and the app's name, made by huddle-gen with systemd-sysusers.
+// Each app's remote is talked to by another user of its own.
 #pragma once
 #include <string>
 
@@ -13,5 +14,10 @@ inline constexpr size_t kMaxUserName = 31;
 // '.' and '+' as '-', and "-" and 8 hex digits of a hash of the full name,
 // so that two apps never share a user ("Web" and "web", long names alike).
 std::string default_app_user(const std::string& app);
+
+// The user that talks to the app's remote (src/sys/fetcher.hpp):
+// "huddlefetch-APP", named by the same rule. Never "huddle-" and a name,
+// so that no app's user is another app's fetch user.
+std::string default_fetch_user(const std::string& app);
 
 }  // namespace huddle

@@ -52,6 +52,7 @@ struct ApplicationConfig {
     std::string restart = "always";
     std::optional<usec_t> stop_timeout;
     std::string working_directory;  // absolute; defaults to local path
+    bool sandbox = true;  // the app unit's systemd sandbox (plan.cpp, app_sandbox)
 };
 
 struct DeployConfig {

@@ -13,7 +13,7 @@ const std::vector<SectionSpec>& schema() {
     static const std::vector<SectionSpec> s = {
         {"repository", {"remote path", "branch", "tag", "commit", "local path", "remote", "executable", "type", "credential", "known hosts", "submodules", "signers", "keyring", "verify", "rewind"}},
         {"timing", {"minimum", "maximum"}},
-        {"application", {"start", "executable", "user", "group", "environment", "environment file", "type", "restart", "stop timeout", "working directory"}},
+        {"application", {"start", "executable", "user", "group", "environment", "environment file", "type", "restart", "stop timeout", "working directory", "sandbox"}},
         {"deploy", {"build", "verify", "timeout", "settle", "health command", "health timeout", "keep"}},
         {"scripts", {"pre-pull", "post-pull"}},
         {"test", {}},  // Huddle's reserved section: any key, see check_test()

@@ -278,6 +278,7 @@ void Interpreter::application(AppConfig& c) {
         }
     }
     if (a.working_directory.empty()) a.working_directory = c.repo.local_path;
+    if (auto sb = boolean("application", "sandbox")) a.sandbox = *sb;
     c.app = std::move(a);
 }
 

@@ -25,6 +25,7 @@ std::string state_to_json(const AppState& s) {
     if (!s.signer.principal.empty() || !s.signer.fingerprint.empty()) j["signer"] = signer_json(s.signer);
     j["bad"] = nlohmann::json::array();
     for (const auto& b : s.bad) j["bad"].push_back({{"commit", b}});
+    if (!s.verbatim.empty()) j["verbatim"] = s.verbatim;
     j["history"] = nlohmann::json::array();
     for (const auto& h : s.history) {
         nlohmann::json e = {{"time", h.time}, {"commit", h.commit}, {"ref", h.ref}, {"result", h.result}, {"detail", h.detail}};
@@ -43,6 +44,8 @@ std::optional<AppState> state_from_json(const std::string& text, std::string& er
         s.ref = j.value("ref", "");
         s.signer = signer_of(j);
         for (const auto& b : j.value("bad", nlohmann::json::array())) s.bad.push_back(b.value("commit", ""));
+        for (const auto& v : j.value("verbatim", nlohmann::json::array()))
+            if (v.is_string()) s.verbatim.push_back(v.get<std::string>());
         for (const auto& h : j.value("history", nlohmann::json::array()))
             s.history.push_back({h.value("time", int64_t{0}), h.value("commit", ""), h.value("ref", ""), h.value("result", ""), h.value("detail", ""),
                                  signer_of(h)});

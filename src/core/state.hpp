@@ -25,6 +25,10 @@ struct AppState {
     std::string ref;       // ref followed at the last deploy
     Signer signer;         // who signed what is deployed; "" when not checked
     std::vector<std::string> bad;  // commits that failed; skipped until the ref points elsewhere
+    // Commits whose release holds exactly the commit's tree, no step having
+    // written it: a checkout may share their files (Repository::checkout).
+    // Root's word, kept here where no step can write.
+    std::vector<std::string> verbatim;
     std::vector<HistoryEntry> history;  // newest last, bounded
 };
 

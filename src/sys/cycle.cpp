@@ -62,7 +62,7 @@ Result<Cycle::Look> Cycle::look(bool create_repo) {
     PollFacts facts{ls == LinkState::foreign, l.live, state_, {}, ""};
     if (!facts.live_foreign) {
         if (Status st = check_secrets(l.auth); !st) return st.error();
-        auto repo = env_.open_repository(dir_ + "/repo", create_repo);
+        auto repo = env_.open_repository(dir_ + "/repo", create_repo, default_fetch_user(c_.name));
         if (!repo) return repo.error();
         l.repo = std::move(*repo);
         auto refs = l.repo->ls_remote(c_.repo.remote_path, l.auth);
@@ -211,6 +211,11 @@ int Cycle::deployed(const std::string& target, const std::string& live) {
     state_.ref = ref_;
     state_.signer = signer_;
     state_.bad.clear();
+    // Only releases still on disk (prune removes the others after this save).
+    std::erase_if(state_.verbatim, [&](const std::string& c) {
+        struct stat st {};
+        return ::lstat((releases_ + "/" + c).c_str(), &st) < 0;
+    });
     add_history(state_, {static_cast<int64_t>(::time(nullptr)), target, ref_, "deployed", "", signer_});
     if (Status st = save_state(); !st) spdlog::error("{}", st.error().message);
     if (signer_.principal.empty()) {

@@ -1,4 +1,5 @@
 #include "deploy.hpp"
+#include "fetcher.hpp"
 
 #include <unistd.h>
 
@@ -39,11 +40,7 @@ DeployEnv default_env() {
     DeployEnv env;
     env.state_dir = state_dir();
     env.credentials_dir = "/etc/huddle/credentials";
-    env.open_repository = [](const std::string& path, bool create) -> Result<std::unique_ptr<Repository>> {
-        auto r = create ? GitRepo::open_or_init(path) : GitRepo::open(path);
-        if (!r) return r.error();
-        return std::unique_ptr<Repository>(std::move(*r));
-    };
+    env.open_repository = open_separated;
     usec_t timeout = bus_timeout();
     env.connect_systemd = [timeout]() -> Result<std::unique_ptr<UnitManager>> {
         auto sd = Systemd::connect(Systemd::Route::system_bus, timeout);

@@ -33,7 +33,8 @@ struct DeployEnv {
     std::string state_dir;        // holds APP/ (releases, state, lock)
     std::string credentials_dir;  // `credential = NAME` is a file here
     // The app's repository; with CREATE false a missing one is not made.
-    std::function<Result<std::unique_ptr<Repository>>(const std::string& path, bool create)> open_repository;
+    // FETCH_USER: whom the remote is talked to as (fetcher.hpp).
+    std::function<Result<std::unique_ptr<Repository>>(const std::string& path, bool create, const std::string& fetch_user)> open_repository;
     std::function<Result<std::unique_ptr<UnitManager>>()> connect_systemd;
     std::function<void(usec_t)> sleep;
     std::function<usec_t()> now;  // monotonic

@@ -119,14 +119,14 @@ int certificate_check(git_cert* cert, int valid, const char* host, void* payload
                                              " is not valid (not signed by a trusted authority, expired, or for another name); refusing to connect");
     }
     auto* hk = reinterpret_cast<git_cert_hostkey*>(cert);
-    std::string known = cb->auth->known_hosts;
+    const std::string& known = cb->auth->known_hosts;
     if (!(hk->type & GIT_CERT_SSH_RAW)) {
         return refuse(cb, GIT_ERROR_SSH, "the server's host key could not be read, so it cannot be checked");
     }
     std::string key(hk->hostkey, hk->hostkey_len);
     int port = ssh_port(cb->url);
     std::string names = port == 22 ? std::string(host) : "[" + std::string(host) + "]:" + std::to_string(port);
-    auto r = read_file(known, 4 * 1024 * 1024);
+    auto r = cb->auth->known_hosts_content ? Result<std::string>(*cb->auth->known_hosts_content) : read_file(known, 4 * 1024 * 1024);
     auto verdict = r ? check_host_key(*r, names, key) : HostKeyVerdict::not_listed;
     if (verdict == HostKeyVerdict::match) return 0;
     std::string msg = !r ? "no known hosts file " + known + "; add the server's key to it (ssh-keyscan)"
@@ -156,9 +156,11 @@ int credentials(git_credential** out, const char* url, const char* username_from
         cb->refusal = std::move(choice.refusal);
         return GIT_EUSER;
     }
-    if (choice.offer == CredOffer::ssh_key)
-        return git_credential_ssh_key_new(out, username_from_url ? username_from_url : "git", nullptr, secret.c_str(), nullptr);
-    auto r = read_file(secret, 64 * 1024);
+    const char* ssh_user = username_from_url ? username_from_url : "git";
+    if (choice.offer == CredOffer::ssh_key && cb->auth->secret)
+        return git_credential_ssh_key_memory_new(out, ssh_user, nullptr, cb->auth->secret->c_str(), nullptr);
+    if (choice.offer == CredOffer::ssh_key) return git_credential_ssh_key_new(out, ssh_user, nullptr, secret.c_str(), nullptr);
+    auto r = cb->auth->secret ? Result<std::string>(*cb->auth->secret) : read_file(secret, 64 * 1024);
     if (!r) {
         cb->refusal = "cannot read the credential " + secret + ": " + r.error().message;
         return GIT_EUSER;
@@ -216,6 +218,22 @@ Result<std::unique_ptr<GitRepo>> GitRepo::open(const std::string& path) {
     return std::unique_ptr<GitRepo>(new GitRepo(r));
 }
 
+void forget_user_git_config() {
+    init_once();
+    for (int level : {GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_PROGRAMDATA})
+        git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
+    // The app's repository is root's, a file:// remote anyone's: neither is
+    // the fetch user's, which git's safe.directory check wants. That check
+    // keeps git from running commands a repository's config names, and
+    // libgit2 runs none.
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
+
+std::unique_ptr<GitRepo> GitRepo::detached() {
+    init_once();
+    return std::unique_ptr<GitRepo>(new GitRepo(nullptr));
+}
+
 Result<GitRemotePtr> GitRepo::open_remote(const std::string& url) {
     trust_system_cas(url);
     git_remote* raw = nullptr;
@@ -267,6 +285,8 @@ Status GitRepo::fetch(const std::string& url, const std::string& ref, const GitA
     git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
     opts.callbacks = make_callbacks(cb);
     opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    // Nothing outside objects/ and refs/: the fetch process may write only there (fetcher.hpp).
+    opts.update_fetchhead = 0;
     opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     // Force: a force-pushed branch is followed, not refused.
     std::string spec = "+" + ref + ":refs/huddle/fetched";

@@ -3,6 +3,7 @@
 // into a directory. No git subprocess.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace huddle::sys {
 struct GitAuth {
     std::string secret_path;  // credential file, root-only; "" = none
     std::string known_hosts;  // for ssh
+    // The files' contents, when read already: the fetch process gets them
+    // through fds root opened (fetcher.hpp) and could not open the paths.
+    // The paths then only name them in messages.
+    std::optional<std::string> secret, known_hosts_content;
 };
 
 // What the deploy cycle needs of an app's repository; tests give it a fake.
@@ -59,6 +64,8 @@ public:
     // Without making one: a missing repository can still ask a remote (for
     // --dry-run and status), and holds no commits.
     static Result<std::unique_ptr<GitRepo>> open(const std::string& path);
+    // None at all: only ls_remote works (the fetch process's poll).
+    static std::unique_ptr<GitRepo> detached();
 
     Result<std::vector<RemoteRef>> ls_remote(const std::string& url, const GitAuth& auth) override;
     Status fetch(const std::string& url, const std::string& ref, const GitAuth& auth, uint64_t max_bytes) override;
@@ -75,6 +82,11 @@ private:
     Result<GitRemotePtr> open_remote(const std::string& url);
     GitRepositoryPtr repo_;  // null: none on disk (open)
 };
+
+// For the fetch process: libgit2 reads no global or XDG config from here on
+// (its HOME, and the search path libgit2 took from it at init, are root's),
+// and opens repositories that are not the fetch user's own.
+void forget_user_git_config();
 
 // Remove user:password@ from a URL before it reaches a log line.
 std::string redact_url(const std::string& url);

@@ -1,7 +1,6 @@
 // The deploy cycle's phases: state, steps, the release, the switch, the
 // restart and the settle. Each returns what went wrong; Cycle logs it.
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +15,6 @@
 
 namespace huddle::sys {
 namespace {
-// Marks a release that is exactly its commit's tree, never written by a step.
-constexpr const char* kVerbatim = "user.huddle.verbatim";
 constexpr usec_t kJobWait = 10 * 60 * kUsecPerSec;  // beyond the app's own stop timeout
 }  // namespace
 
@@ -82,7 +79,8 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
         // A release no step has written holds exactly its commit's tree:
         // the new one can share its unchanged files (see Repository::checkout).
         std::string base = state_.deployed, base_dir = releases_ + "/" + state_.deployed;
-        if (steps || base.empty() || ::getxattr(base_dir.c_str(), kVerbatim, nullptr, 0) < 0) base.clear();
+        bool verbatim = std::find(state_.verbatim.begin(), state_.verbatim.end(), base) != state_.verbatim.end();
+        if (steps || base.empty() || !verbatim) base.clear();
         auto linked = repo.checkout(commit, tmp, c_.limits.release, base, base_dir);
         if (!linked) return failed(linked.error());
         if (*linked)
@@ -103,13 +101,11 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
     // writable by others already); then it appears, complete, in one rename.
     if (steps) {
         if (Status st = chown_tree(tmp, 0, 0, true); !st) return failed({st.error().code, "cannot finish the release: " + st.error().message});
-        // The steps ran as the app's user, who could set the mark on its own
-        // directory; only root's say-so counts, and root did not say so.
-        if (::removexattr(tmp.c_str(), kVerbatim) < 0 && errno != ENODATA && errno != ENOTSUP)
-            return failed(errno_error(errno, "cannot finish the release " + release));
     }
-    if (!steps) ::setxattr(tmp.c_str(), kVerbatim, "1", 1, 0);  // without it, the next checkout writes every file
     if (::rename(tmp.c_str(), release.c_str()) < 0) return failed(errno_error(errno, "cannot finish the release " + release));
+    // Recorded with the deploy (state.json): without it, the next checkout writes every file.
+    std::erase(state_.verbatim, commit);
+    if (!steps) state_.verbatim.push_back(commit);
     return {};
 }
 

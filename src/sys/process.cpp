@@ -171,6 +171,8 @@ bool children(std::vector<pid_t>& out) {
     return read;
 }
 
+}  // namespace
+
 // What left the step's process group (setsid, a daemon's double fork) was
 // reparented to this process, the child subreaper, when its parent ended:
 // kill it, and what it started, until none is left. TasksMax= bounds how
@@ -191,8 +193,6 @@ Status kill_leftovers() {
     }
     return {};
 }
-
-}  // namespace
 
 Result<RunResult> run_process(const RunSpec& spec, const std::function<void(const std::string& line)>& on_line) {
     UserIds ids;

@@ -51,4 +51,9 @@ int exec_from_environment();
 // -ENOENT, saying which and what to do, for an unknown user or group.
 Result<UserIds> lookup_user(const std::string& user, const std::string& group);
 
+// Kill what is left of this process's children (orphans it reaps as the
+// child subreaper, which run_process makes it), until none is left;
+// an error when some survive 5 s of SIGKILL or cannot be listed.
+Status kill_leftovers();
+
 }  // namespace huddle::sys

@@ -126,6 +126,7 @@ constexpr int kMaxDepth = 256;  // deeper than any checkout: a tree being grown 
 struct ChownWalk {
     unsigned uid, gid;
     bool read_only;
+    bool drop_special;
     int err = 0;
 };
 
@@ -175,6 +176,10 @@ void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
         w.err = errno;
         return;
     }
+    if (w.drop_special && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        if (::unlinkat(dfd, name, 0) < 0) w.err = errno;
+        return;
+    }
     if (S_ISLNK(st.st_mode) || S_ISSOCK(st.st_mode)) {  // the link itself; a socket cannot be opened
         if (::fchownat(dfd, name, w.uid, w.gid, AT_SYMLINK_NOFOLLOW) < 0) w.err = errno;
         return;
@@ -187,6 +192,10 @@ void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
     }
     if (::fstat(fd.get(), &st) < 0) {
         w.err = errno;
+        return;
+    }
+    if (w.drop_special && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {  // swapped in after the fstatat
+        if (::unlinkat(dfd, name, 0) < 0) w.err = errno;
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -290,13 +299,13 @@ void shut_top(int parent, const char* name) {
 
 }  // namespace
 
-Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only) {
+Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, bool drop_special) {
     auto p = open_parent(path);
     if (!p) return p.error();
     struct stat top {};
     bool shut = uid == 0 && ::fstatat(p->first.get(), p->second.c_str(), &top, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(top.st_mode);
     if (shut) shut_top(p->first.get(), p->second.c_str());
-    ChownWalk w{uid, gid, read_only};
+    ChownWalk w{uid, gid, read_only, drop_special};
     chown_entry(p->first.get(), p->second.c_str(), w, 0);
     if (shut) {  // the walk saw the top shut: its own mode, finished, from before
         UniqueFd fd(::openat(p->first.get(), p->second.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

@@ -33,7 +33,9 @@ Status mkdir_p(const std::string& path, unsigned mode);
 Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mode);
 Status remove_tree(const std::string& path);  // a missing PATH is no error
 // chown -R; and when read_only, drop write permission for everyone but root.
-Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only);
+// DROP_SPECIAL: symlinks, devices, fifos and sockets under PATH are removed,
+// not taken over (a tree that never holds any: a repository's objects).
+Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, bool drop_special = false);
 
 // One cycle per app at a time: an exclusive flock on APP/lock, released
 // when the object goes. -EWOULDBLOCK (is_lock_held) when another holds it.

@@ -20,7 +20,8 @@ std::map<std::string, Error> ensure_app_users(const std::vector<AppUser>& users)
         missing.push_back(&u);
         // App names are letters, digits and ._+- (check_app_name): nothing
         // here needs quoting beyond the description's own quotes.
-        argv.push_back("u " + u.user + " - \"huddle app " + u.app + "\" /var/lib/huddle/" + u.app + "/data");
+        argv.push_back("u " + u.user + " - \"huddle " + (u.fetch ? "fetch for " : "app ") + u.app + "\" " +
+                       (u.fetch ? std::string("/") : "/var/lib/huddle/" + u.app + "/data"));
     }
     std::map<std::string, Error> failed;
     if (missing.empty()) return failed;
@@ -32,14 +33,16 @@ std::map<std::string, Error> ensure_app_users(const std::vector<AppUser>& users)
     });
     for (const AppUser* u : missing) {
         if (exists(u->user)) {
-            spdlog::info("made the system user {} for app {}", u->user, u->app);
+            spdlog::info("made the system user {} {} {}", u->user, u->fetch ? "to fetch for app" : "for app", u->app);
             continue;
         }
         std::string why = !r ? "systemd-sysusers could not run: " + r.error().message
                              : "systemd-sysusers did not make it (" + (r->ok() ? std::string("exit 0") : r->describe()) +
                                    (output.empty() ? "" : ": " + output) + ")";
-        failed.emplace(u->user, Error{-ENOENT, "cannot make the system user " + u->user + " that app " + u->app + " runs as: " + why +
-                                                   "; set user = in the config to an existing user, or make this one"});
+        std::string role = u->fetch ? " that fetches for app " : " that app ";
+        std::string fix = u->fetch ? "; make this user (a system user with a group of its own name)"
+                                   : "; set user = in the config to an existing user, or make this one";
+        failed.emplace(u->user, Error{-ENOENT, "cannot make the system user " + u->user + role + u->app + (u->fetch ? "" : " runs as") + ": " + why + fix});
     }
     return failed;
 }

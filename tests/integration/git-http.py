@@ -5,7 +5,7 @@ before, is deprecated in Python 3.13 and removed in 3.15; this runs the CGI
 itself, per RFC 3875, with nothing but the standard library.
 
 Usage: git-http.py --port PORT [--bind ADDR] [--root DIR] [--tls CERT KEY] [--auth-file FILE]
-                   [--record FILE] [--redirect BASE] [--advertise FILE]
+                   [--record FILE] [--redirect BASE] [--advertise FILE] [--peer-uids FILE]
 
 Repositories under --root (default /srv/git) are served at
 http(s)://127.0.0.1:PORT/cgi-bin/git/NAME.git (the path the tests have always
@@ -18,6 +18,9 @@ the request's path and query, as an open redirect on a forge would. With
 --advertise, the ref advertisement also lists the refs in FILE (read at each
 request; lines "OID NAME", NAME any bytes but a line break, "\\n" standing
 for one), as a hostile server could: git itself never sends such names.
+With --peer-uids, the uid owning the client's end of each connection (from
+/proc/net/tcp, the client being on this machine) is appended to FILE, for
+tests of who talks to the remote.
 """
 import argparse
 import base64
@@ -61,8 +64,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = b"".join(pkt(line.replace(b"\\n", b"\n") + b"\n") for line in open(extra_file, "rb").read().splitlines() if line)
         return out[:i] + extra + out[i:]
 
+    def peer_uid(self):
+        """The uid of the local socket whose address is the client's, or "?"."""
+        host, port = self.client_address[:2]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = open(table).read().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                f = line.split()
+                if int(f[1].rsplit(":", 1)[1], 16) == port and int(f[2].rsplit(":", 1)[1], 16) == self.server.server_address[1]:
+                    return f[7]
+        return "?"
+
     def serve(self):
         opts = self.server.opts
+        if opts.peer_uids:
+            with open(opts.peer_uids, "a") as f:
+                f.write(self.peer_uid() + "\n")
         if opts.record:
             with open(opts.record, "a") as f:
                 f.write(self.headers.get("Authorization", "-") + "\n")
@@ -119,6 +139,7 @@ def main():
     ap.add_argument("--record", metavar="FILE")
     ap.add_argument("--redirect", metavar="BASE")
     ap.add_argument("--advertise", metavar="FILE")
+    ap.add_argument("--peer-uids", metavar="FILE")
     opts = ap.parse_args()
     opts.auth = open(opts.auth_file).read().strip() if opts.auth_file else None
     server = http.server.ThreadingHTTPServer((opts.bind, opts.port), Handler)

@@ -393,6 +393,42 @@ t_apps_are_isolated_from_each_other() {
   as huddle-iso2 "cat /var/lib/huddle/iso2/data/old" || fail "huddle-iso2 cannot read its own old data" || return 1
 }
 
+# Finding 3. What talks to the remote runs as the app's fetch user, not as
+# root: the HTTP server finds each of huddle's connections coming from a
+# socket of huddlefetch-fu, never root's; a file:// remote only root can
+# read is out of its reach (and the journal says who must read it); after
+# each fetch, the repository is root's again.
+t_remote_is_talked_to_as_the_fetch_user() {
+  local uid seen rc
+  www_setup
+  new_repo fu
+  ct systemd-run -q --unit=test-git-fu python3 /srv/www/git-http.py --port 8451 --peer-uids /srv/www/uids-fu
+  wait_for "the git server" 10 ct sh -c 'curl -s -o /dev/null http://127.0.0.1:8451/ && grep -qx 0 /srv/www/uids-fu' ||
+    fail "the server does not record who connects (test broken)" || return 1
+  ct rm -f /srv/www/uids-fu
+  app_config fu http://127.0.0.1:8451/cgi-bin/git/fu.git | put fu.ini
+  wait_units fu || return 1
+  [ "$(deploy fu)" = 0 ] || fail "the first deploy over http failed" || return 1
+  commit_push fu 2
+  [ "$(deploy fu)" = 0 ] || fail "the second deploy over http failed" || return 1
+  [ "$(live_commit fu)" = "$(head_of fu)" ] || fail "the second push is not live" || return 1
+  uid=$(ct id -u huddlefetch-fu) || fail "no user huddlefetch-fu" || return 1
+  seen=$(ct sort -u /srv/www/uids-fu | tr '\n' ' ')
+  [ "$seen" = "$uid " ] || fail "the remote was talked to by uids '$seen', not only by huddlefetch-fu ($uid)" || return 1
+  [ "$(ct stat -c '%U %a' /var/lib/huddle/fu/repo)" = "root 700" ] || fail "the repository is $(ct stat -c '%U %a' /var/lib/huddle/fu/repo) after the fetch" || return 1
+  [ -z "$(ct find /var/lib/huddle/fu/repo ! -user root)" ] || fail "not root's after the fetch: $(ct find /var/lib/huddle/fu/repo ! -user root | head -3)" || return 1
+  new_repo fr
+  ct chmod 0700 /srv/git/fr.git
+  app_config fr file:///srv/git/fr.git | put fr.ini
+  wait_units fr || return 1
+  rc=$(deploy fr)
+  [ "$rc" = 3 ] || fail "a remote only root can read: exit $rc, not 3" || return 1
+  ct test -e /var/lib/huddle/fr/current && { fail "a remote only root can read was deployed"; return 1; }
+  journal_has "reads a local remote as huddlefetch-fr" -u huddle@fr || fail "the journal does not say who must read the remote" || return 1
+  ct chgrp -R huddlefetch-fr /srv/git/fr.git && ct chmod -R g+rX /srv/git/fr.git && ct chmod 0750 /srv/git/fr.git
+  [ "$(deploy fr)" = 0 ] || fail "readable by its fetch user's group, the remote does not deploy" || return 1
+}
+
 # Finding 1. The running app (the app's user) swaps a directory of the
 # release being built for a symlink to a root-owned tree, in a loop, while
 # root hands the checkout to it, takes the built release back and removes a
@@ -445,6 +481,7 @@ setup || suite_setup_failed
 run_test "[limits]: the fetch unit has its memory and task limits; a pack beyond fetch and a tree beyond release are refused" t_limits_bound_what_a_remote_costs
 run_test "each app its own user: no app reads the environment, data, release, repository or state of another; old data moves over" t_apps_are_isolated_from_each_other
 run_test "the running app swapping release directories for symlinks during the chown and the cleanup redirects nothing of root" t_swapped_directories_do_not_redirect_root
+run_test "the remote is talked to as the app's fetch user, never root; a remote only root can read is out of its reach" t_remote_is_talked_to_as_the_fetch_user
 run_test "an ssh server offering only passwords gets neither the key nor a token" t_ssh_password_only_server_gets_no_key
 run_test "an https redirect to another host does not get the token; credential with http:// is a config error" t_https_redirect_gets_no_token
 run_test "tree entries ../x, a/b and .git are refused before anything is created; a good push deploys" t_hostile_tree_names_are_refused

@@ -206,7 +206,7 @@ struct World {
         systemd.units[app_unit_name("web")] = {};
         env.state_dir = dir + "/state";
         env.credentials_dir = dir + "/credentials";
-        env.open_repository = [this](const std::string&, bool) -> Result<std::unique_ptr<sys::Repository>> {
+        env.open_repository = [this](const std::string&, bool, const std::string&) -> Result<std::unique_ptr<sys::Repository>> {
             return std::unique_ptr<sys::Repository>(new FakeRepository(git));
         };
         // The cycle owns what it connects to; the world keeps the fake's state.

@@ -37,6 +37,15 @@ TEST_CASE("appuser: huddle-APP, or a hashed name when APP is not a plain lower-c
     }
 }
 
+TEST_CASE("appuser: each app's fetch user is huddlefetch-APP, never an app's user", "[appuser]") {
+    CHECK(default_fetch_user("web") == "huddlefetch-web");
+    CHECK(default_fetch_user("Web").rfind("huddlefetch-web-", 0) == 0);
+    CHECK(default_fetch_user(std::string(40, 'a')).size() == kMaxUserName);
+    // An app named "fetch-web" runs as huddle-fetch-web, not as web's fetch user.
+    CHECK(default_app_user("fetch-web") != default_fetch_user("web"));
+    for (const char* app : {"web", "fetch", "a", "x.y"}) CHECK(default_fetch_user(app).rfind("huddle-", 0) == std::string::npos);
+}
+
 TEST_CASE("appuser: an app without user = runs as its own; user = wins; data 0700, state 0711", "[appuser][plan]") {
     auto own = load_config("shop", "shop.ini", Format::ini, "[repository]\nremote path = https://x.example/s.git\n[application]\nstart = ./run\n");
     auto named = load_config("shop", "shop.ini", Format::ini,
@@ -66,4 +75,34 @@ TEST_CASE("appuser: an app without user = runs as its own; user = wins; data 070
         }
     }
     CHECK(seen == 2);
+}
+
+TEST_CASE("appuser: the app unit's sandbox by default, capabilities kept for root, none with sandbox = no", "[appuser][plan]") {
+    auto plan_of = [](const std::string& extra) {
+        auto r = load_config("shop", "shop.ini", Format::ini,
+                             "[repository]\nremote path = https://x.example/s.git\n[application]\nstart = ./run\n" + extra);
+        REQUIRE(r.config);
+        PlanContext ctx;
+        ctx.fetch_binary = "/usr/bin/huddle-fetch";
+        ctx.machine_id = "0123456789abcdef0123456789abcdef";
+        for (auto& u : plan_app(*r.config, ctx).units)
+            if (u.role == UnitRole::app) return u;
+        FAIL("no app unit");
+        return UnitPlan{};
+    };
+    UnitPlan own = plan_of(""), root = plan_of("user = root\n"), off = plan_of("sandbox = no\n");
+    REQUIRE(find(own, "ProtectSystem"));
+    CHECK(std::get<std::string>(find(own, "ProtectSystem")->value) == "full");
+    for (const char* name : {"NoNewPrivileges", "PrivateTmp", "ProtectKernelTunables", "ProtectControlGroups", "RestrictSUIDSGID"}) {
+        INFO(name);
+        REQUIRE(find(own, name));
+        CHECK(std::get<bool>(find(own, name)->value));
+    }
+    REQUIRE(find(own, "CapabilityBoundingSet"));
+    CHECK(std::get<uint64_t>(find(own, "CapabilityBoundingSet")->value) == 0);
+    // Left open on purpose: devices (serial ports), address families (CAN), namespaces.
+    for (const char* name : {"PrivateDevices", "RestrictAddressFamilies", "RestrictNamespaces", "ProtectHome"}) CHECK_FALSE(find(own, name));
+    CHECK(find(root, "ProtectSystem"));
+    CHECK_FALSE(find(root, "CapabilityBoundingSet"));
+    for (const char* name : {"ProtectSystem", "NoNewPrivileges", "SystemCallFilter", "CapabilityBoundingSet"}) CHECK_FALSE(find(off, name));
 }

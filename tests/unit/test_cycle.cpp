@@ -289,7 +289,8 @@ TEST_CASE("cycle: rollback by hand switches back, restarts, and marks the commit
 TEST_CASE("cycle: a build cannot mark its release as its commit's exact tree", "[cycle]") {
     World w;
     // The build runs as the app's user, who owns the release directory then
-    // and can set the mark that lets the next checkout share its files.
+    // and can set any user.* xattr on it, such as the one that marked a
+    // verbatim release before the mark moved into state.json.
     w.config.deploy.build = {"python3 -c \"import os; os.setxattr('.', 'user.huddle.verbatim', b'1')\" && echo changed > app.txt"};
     w.git.push("main", 'a', "v1");
     REQUIRE(w.poll() == sys::kFetchOk);

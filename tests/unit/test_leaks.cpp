@@ -13,6 +13,7 @@
 #include <string>
 
 #include "catch.hpp"
+#include "shell.hpp"
 #include "sys/git.hpp"
 #include "sys/process.hpp"
 #include "sys/release.hpp"
@@ -283,18 +284,7 @@ TEST_CASE("release walks: a directory swapped for a symlink during the walk does
     (void)sys::remove_tree(d);
 }
 
-namespace {
-std::string sh_out(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[256];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    REQUIRE(::pclose(p) == 0);
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-}
-}  // namespace
+using test::sh_out;
 
 // The release limit against a real repository: a large file, and a tree
 // whose few bytes of pack name one subtree 2^20 times (empty files, each
