@@ -412,8 +412,9 @@ t_remote_is_talked_to_as_the_fetch_user() {
   commit_push fu 2
   [ "$(deploy fu)" = 0 ] || fail "the second deploy over http failed" || return 1
   [ "$(live_commit fu)" = "$(head_of fu)" ] || fail "the second push is not live" || return 1
-  uid=$(ct id -u huddlefetch-fu) || fail "no user huddlefetch-fu" || return 1
   seen=$(ct sort -u /srv/www/uids-fu | tr '\n' ' ')
+  case " $seen" in *" 0 "*) fail "the remote was talked to as root (uids seen: $seen)"; return 1 ;; esac
+  uid=$(ct id -u huddlefetch-fu) || fail "no user huddlefetch-fu" || return 1
   [ "$seen" = "$uid " ] || fail "the remote was talked to by uids '$seen', not only by huddlefetch-fu ($uid)" || return 1
   [ "$(ct stat -c '%U %a' /var/lib/huddle/fu/repo)" = "root 700" ] || fail "the repository is $(ct stat -c '%U %a' /var/lib/huddle/fu/repo) after the fetch" || return 1
   [ -z "$(ct find /var/lib/huddle/fu/repo ! -user root)" ] || fail "not root's after the fetch: $(ct find /var/lib/huddle/fu/repo ! -user root | head -3)" || return 1
