@@ -75,6 +75,7 @@ private:
     AppState state_;
     std::string ref_;
     Signer signer_;  // of the commit (or tag) being deployed, when checked
+    std::unique_ptr<StepScopes> scopes_;  // made at the first step (env_.step_scopes)
 };
 
 std::string app_user(const AppConfig& c);

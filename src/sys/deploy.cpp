@@ -48,6 +48,7 @@ DeployEnv default_env() {
         return std::unique_ptr<UnitManager>(std::move(*sd));
     };
     env.verify_signature = verify_signature;
+    env.step_scopes = systemd_step_scopes;
     env.sleep = [](usec_t t) { ::usleep(static_cast<useconds_t>(t)); };
     env.now = monotonic_usec;
     env.slot_dir = "/run/huddle/slots";

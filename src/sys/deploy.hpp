@@ -10,6 +10,7 @@
 #include "core/decide.hpp"
 #include "error.hpp"
 #include "git.hpp"
+#include "stepscope.hpp"
 #include "systemd.hpp"
 #include "verify.hpp"
 
@@ -41,6 +42,9 @@ struct DeployEnv {
     // Whose signature a commit or tag carries, if the config allows it
     // (verify.hpp); WORKDIR is the app's state directory.
     std::function<Result<Signer>(const SignedPayload&, const RepositoryConfig&, const std::string& workdir)> verify_signature;
+    // Each pre-pull, build and verify step in a scope of its own
+    // (stepscope.hpp); unset: none (the tests' fakes run steps as they are).
+    std::function<Result<std::unique_ptr<StepScopes>>(const AppConfig&)> step_scopes;
     std::string slot_dir;         // the deploy slots' lock files (slots.hpp)
     usec_t slot_wait = 0;         // how long a deploy waits for a slot
 };

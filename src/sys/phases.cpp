@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/size.hpp"
 #include "cycle.hpp"
 #include "fs.hpp"
 #include "process.hpp"
@@ -46,9 +47,14 @@ std::vector<std::string> Cycle::base_env(const std::string& commit, const std::s
 Status Cycle::run_scripts(const char* step, const std::vector<std::string>& lines, const std::string& cwd, const std::string& commit,
                           const std::string& release) {
     Step s(step, commit);
+    if (!scopes_ && env_.step_scopes && !lines.empty()) {
+        auto made = env_.step_scopes(c_);
+        if (!made) return Error{made.error().code, std::string(step) + ": cannot reach systemd for the step's scope: " + made.error().message};
+        scopes_ = std::move(*made);
+    }
     for (const auto& line : lines) {
         spdlog::info("{}: running {}", step, line);
-        RunSpec spec{{"/bin/sh", "-c", line}, app_user(c_), app_group(c_), cwd, base_env(commit, release), c_.deploy.timeout, ""};
+        RunSpec spec{{"/bin/sh", "-c", line}, app_user(c_), app_group(c_), cwd, base_env(commit, release), c_.deploy.timeout, "", scopes_.get()};
         auto r = run_process(spec, [](const std::string& out) { spdlog::info("  {}", out); });
         if (!r) return Error{r.error().code, std::string(step) + ": '" + line + "' could not start: " + r.error().message};
         if (!r->ok()) return Error{-EIO, std::string(step) + ": '" + line + "' failed: " + r->describe()};
@@ -101,6 +107,13 @@ Status Cycle::prepare_release(Repository& repo, const std::string& commit, const
     // writable by others already); then it appears, complete, in one rename.
     if (steps) {
         if (Status st = chown_tree(tmp, 0, 0, true); !st) return failed({st.error().code, "cannot finish the release: " + st.error().message});
+        // The checkout was bounded before it was written; what the steps
+        // added is measured now, root's and still.
+        auto size = tree_size(tmp);
+        if (!size) return failed(size.error());
+        if (*size > c_.limits.release)
+            return failed({-EFBIG, fmt::format("the release takes {} after its steps, more than {} (limits release)", format_size(*size),
+                                               format_size(c_.limits.release))});
     }
     if (::rename(tmp.c_str(), release.c_str()) < 0) return failed(errno_error(errno, "cannot finish the release " + release));
     // Recorded with the deploy (state.json): without it, the next checkout writes every file.

@@ -1,4 +1,5 @@
 #include "process.hpp"
+#include "stepscope.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -74,8 +75,10 @@ struct Spawned {
     UniqueFd out;  // the step's stdout and stderr
 };
 
-// Fork and exec PROGRAM as SPEC says, its output into a pipe.
-Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const UserIds& ids) {
+// Fork and exec PROGRAM as SPEC says, its output into a pipe. With HOLD,
+// the child waits for a byte on it before anything else (until it is put
+// into its scope), and gives up if none comes.
+Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const UserIds& ids, int hold = -1, int hold_other = -1) {
     std::vector<char*> argv, envp;
     argv.push_back(const_cast<char*>(program.c_str()));
     for (size_t i = 1; i < spec.argv.size(); ++i) argv.push_back(const_cast<char*>(spec.argv[i].c_str()));
@@ -93,6 +96,13 @@ Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const Use
     if (pid == 0) {
         // Child: only system calls from here to exec (no allocation, no
         // NSS lookups: the groups were read before fork).
+        if (hold >= 0) {
+            close(hold_other);  // the parent's end: without it, the parent closing its own is EOF here
+            char go = 0;
+            while (read(hold, &go, 1) < 0 && errno == EINTR) {
+            }
+            if (go != 1) _exit(126);
+        }
         setsid();
         dup2(input.get(), 0);
         dup2(write_end.get(), 1);
@@ -206,8 +216,26 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     if (program.empty()) return Error{-ENOENT, "'" + spec.argv[0] + "' is not in PATH; give its full path"};
     // Orphans of the step come to this process, not to PID 1 (kill_leftovers).
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    auto child = spawn(spec, program, ids);
+    int hold[2] = {-1, -1};
+    if (spec.scopes && pipe2(hold, O_CLOEXEC) < 0) return errno_error(errno, "pipe");
+    UniqueFd hold_read(hold[0]), hold_write(hold[1]);
+    auto child = spawn(spec, program, ids, hold_read.get(), hold_write.get());
     if (!child) return child.error();
+    hold_read.reset();
+    std::string scope;
+    if (spec.scopes) {
+        auto adopted = spec.scopes->adopt(child->pid);
+        if (!adopted) {
+            hold_write.reset();  // the child gives up without running anything
+            while (waitpid(child->pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+            return adopted.error();
+        }
+        scope = *adopted;
+        char go = 1;
+        if (write(hold_write.get(), &go, 1) != 1) return errno_error(errno, "cannot start the step");
+        hold_write.reset();
+    }
     RunResult res;
     // The step ends when its process does: what it left running in its
     // process group (a daemon, `cmd &`) must not go on writing the release
@@ -223,6 +251,8 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     int status = 0;
     while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (!scope.empty())
+        if (Status st = spec.scopes->end(scope); !st) return st.error();
     if (Status st = kill_leftovers(); !st) return st.error();
     if (res.timed_out) return res;
     if (WIFEXITED(status))

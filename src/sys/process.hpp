@@ -12,6 +12,8 @@
 
 namespace huddle::sys {
 
+class StepScopes;
+
 struct RunSpec {
     std::vector<std::string> argv;
     std::string user;  // "" = stay root
@@ -20,6 +22,9 @@ struct RunSpec {
     std::vector<std::string> env;  // NAME=VALUE, the whole environment
     usec_t timeout = 0;
     std::string stdin_path;  // "" = /dev/null
+    // Where the step runs: a scope of its own (stepscope.hpp) that it
+    // enters before exec and that is ended after it; null = none.
+    StepScopes* scopes = nullptr;
 };
 
 // How a step that started ended.

@@ -299,6 +299,38 @@ void shut_top(int parent, const char* name) {
 
 }  // namespace
 
+namespace {
+int add_sizes(int dfd, uint64_t& total, int depth) {
+    if (depth > kMaxDepth) return ELOOP;
+    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
+    if (!d) {
+        int e = errno;
+        if (copy >= 0) ::close(copy);
+        return e;
+    }
+    while (struct dirent* e = ::readdir(d.get())) {
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+        struct stat st {};
+        if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno;
+        total += std::max<uint64_t>(4096, static_cast<uint64_t>(st.st_blocks) * 512);
+        if (!S_ISDIR(st.st_mode)) continue;
+        UniqueFd sub(::openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub) return errno;
+        if (int err = add_sizes(sub.get(), total, depth + 1)) return err;
+    }
+    return 0;
+}
+}  // namespace
+
+Result<uint64_t> tree_size(const std::string& path) {
+    UniqueFd top(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!top) return errno_error(errno, "cannot open " + path);
+    uint64_t total = 4096;
+    if (int e = add_sizes(top.get(), total, 0)) return errno_error(e, "cannot measure " + path);
+    return total;
+}
+
 Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, bool drop_special) {
     auto p = open_parent(path);
     if (!p) return p.error();

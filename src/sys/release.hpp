@@ -37,6 +37,11 @@ Status remove_tree(const std::string& path);  // a missing PATH is no error
 // not taken over (a tree that never holds any: a repository's objects).
 Status chown_tree(const std::string& path, unsigned uid, unsigned gid, bool read_only, bool drop_special = false);
 
+// What the tree at PATH takes on disk, as du counts it, each entry at least
+// a 4K block (an empty file costs an inode and a directory entry). Walked
+// by directory fds; deeper than 256 levels is -ELOOP.
+Result<uint64_t> tree_size(const std::string& path);
+
 // One cycle per app at a time: an exclusive flock on APP/lock, released
 // when the object goes. -EWOULDBLOCK (is_lock_held) when another holds it.
 class AppLock {

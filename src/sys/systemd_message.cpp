@@ -78,9 +78,16 @@ int append_properties(sd_bus_message* m, const std::vector<Property>& props) {
         if (r >= 0) r = sd_bus_message_open_container(m, 'r', "sv");
         if (r >= 0) r = sd_bus_message_append(m, "s", p.name.c_str());
         if (r >= 0) r = sd_bus_message_open_container(m, 'v', p.signature.c_str());
-        // A 32-bit property (a mode) is held as uint64_t in the plan.
-        if (r >= 0 && p.signature == "u" && std::holds_alternative<uint64_t>(p.value))
-            r = sd_bus_message_append(m, "u", static_cast<uint32_t>(std::get<uint64_t>(p.value)));
+        // A 32-bit property (a mode, a signal, a scope's one PID) is held as
+        // uint64_t in the plan.
+        bool narrow = std::holds_alternative<uint64_t>(p.value) && (p.signature == "u" || p.signature == "i" || p.signature == "au");
+        uint64_t v = narrow ? std::get<uint64_t>(p.value) : 0;
+        if (r >= 0 && narrow && p.signature == "u")
+            r = sd_bus_message_append(m, "u", static_cast<uint32_t>(v));
+        else if (r >= 0 && narrow && p.signature == "i")
+            r = sd_bus_message_append(m, "i", static_cast<int32_t>(v));
+        else if (r >= 0 && narrow)
+            r = sd_bus_message_append(m, "au", 1, static_cast<uint32_t>(v));
         else if (r >= 0)
             r = append_value(m, p.value);
         if (r >= 0) r = sd_bus_message_close_container(m);

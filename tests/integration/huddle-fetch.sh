@@ -660,6 +660,25 @@ verify = sleep 1; a=\$(cat stray stray2 | wc -c); sleep 1; test \"\$(cat stray s
   return 0
 }
 
+# Each step in a scope of its own, with the app's limits, gone when the
+# step ends: the build and the verify step record their cgroup, and the
+# build its scope's MemoryMax= (asked of systemd: cgroup v1 hosts have no
+# memory.max), in the release.
+t_steps_run_in_scopes_of_their_own() {
+  new_repo sc
+  app_config sc file:///srv/git/sc.git 'build = sed -n "s/^0:://p" /proc/self/cgroup > build-cg && systemctl show -p MemoryMax --value $(basename $(cat build-cg)) > build-mem
+verify = sed -n "s/^0:://p" /proc/self/cgroup > verify-cg' | sed 's/^\[timing\]/[limits]\nmemory = 300M\n&/' | put sc.ini
+  wait_units sc || return 1
+  local rc b v; rc=$(deploy sc)
+  [ "$rc" = 0 ] || fail "deploy exited $rc" || return 1
+  b=$(ct cat /var/lib/huddle/sc/current/build-cg) v=$(ct cat /var/lib/huddle/sc/current/verify-cg)
+  printf '%s\n' "$b" | grep -Eq '^/huddle.slice/huddle-step-sc-[0-9]+\.scope$' || fail "the build ran in $b, not a scope of its own" || return 1
+  printf '%s\n' "$v" | grep -Eq '^/huddle.slice/huddle-step-sc-[0-9]+\.scope$' || fail "verify ran in $v, not a scope of its own" || return 1
+  [ "$b" != "$v" ] || fail "build and verify shared a scope" || return 1
+  [ "$(ct cat /var/lib/huddle/sc/current/build-mem)" = 314572800 ] || fail "the build's scope has memory.max $(ct cat /var/lib/huddle/sc/current/build-mem), not [limits] memory" || return 1
+  [ -z "$(ct systemctl list-units --all --plain --no-legend 'huddle-step-*')" ] || fail "step scopes are left: $(ct systemctl list-units --all --plain --no-legend 'huddle-step-*')" || return 1
+}
+
 suite_needs_root
 setup || suite_setup_failed
 run_test "first deploy, a push and an empty commit are deployed" t_first_deploy_and_push
@@ -684,6 +703,7 @@ run_test "a deploy talks to systemd over the system bus, and to PID 1 directly w
 run_test "the 65th deploy at once waits for a slot, then deploys" t_deploy_waits_for_a_slot
 run_test "systemd frozen past the call timeout during a deploy's checks is no verdict on the release" t_busy_systemd_is_no_verdict
 run_test "a build's background process is killed when the build ends, before verify" t_build_leftovers_are_killed
+run_test "each build and verify step runs in a scope of its own with the app's memory limit, gone after it" t_steps_run_in_scopes_of_their_own
 run_test "kill -9 at random points of 50 deploys leaves a complete release" t_kill_during_deploy
 run_test "the machine powered off in 10 deploys leaves a complete release" t_container_stopped_mid_deploy
 suite_end

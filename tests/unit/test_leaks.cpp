@@ -16,6 +16,7 @@
 #include "shell.hpp"
 #include "sys/git.hpp"
 #include "sys/process.hpp"
+#include "sys/stepscope.hpp"
 #include "sys/release.hpp"
 #include "sys/watchdog.hpp"
 
@@ -372,4 +373,50 @@ TEST_CASE("release walks: a tree 1500 levels deep is removed", "[release]") {
     CHECK(st);
     CHECK(::access(t.c_str(), F_OK) < 0);
     REQUIRE(sys::remove_tree(d));
+}
+
+namespace {
+// Records what run_process asks of the scopes: the step's process, seen
+// before it has exec'd (still this test binary), and the end of its scope.
+struct FakeScopes final : sys::StepScopes {
+    bool fail = false;
+    std::vector<std::string> calls;
+    std::string exe_at_adopt;
+    sys::Result<std::string> adopt(pid_t pid) override {
+        char buf[4096] = {};
+        ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf - 1);
+        exe_at_adopt = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+        calls.push_back("adopt");
+        if (fail) return sys::Error{-ECONNREFUSED, "no systemd"};
+        return std::string("huddle-step-test.scope");
+    }
+    sys::Status end(const std::string& scope) override {
+        calls.push_back("end " + scope);
+        return {};
+    }
+};
+}  // namespace
+
+TEST_CASE("steps: each is put into its scope before it runs anything, and the scope is ended after it", "[process]") {
+    TempDir d;
+    FakeScopes scopes;
+    std::string marker = d.path + "/ran";
+    sys::RunSpec spec{{"/bin/sh", "-c", "touch " + marker}, "", "", d.path, {"PATH=/usr/bin:/bin"}, 10 * kUsecPerSec, "", &scopes};
+    auto r = sys::run_process(spec, [](const std::string&) {});
+    REQUIRE(r);
+    CHECK(r->ok());
+    CHECK(scopes.calls == std::vector<std::string>{"adopt", "end huddle-step-test.scope"});
+    char self[4096] = {};
+    REQUIRE(::readlink("/proc/self/exe", self, sizeof self - 1) > 0);
+    CHECK(scopes.exe_at_adopt == self);  // held before exec: nothing of the step ran outside its scope
+    CHECK(::access(marker.c_str(), F_OK) == 0);
+    // No scope, no step: the command never runs.
+    ::unlink(marker.c_str());
+    scopes.fail = true;
+    scopes.calls.clear();
+    auto refused = sys::run_process(spec, [](const std::string&) {});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == -ECONNREFUSED);
+    CHECK(scopes.calls == std::vector<std::string>{"adopt"});
+    CHECK(::access(marker.c_str(), F_OK) < 0);
 }

@@ -135,6 +135,23 @@ TEST_CASE("limits: a tree beyond the release limit is refused with nothing left 
     CHECK(w.state_json().find("\"rejected\"") != std::string::npos);
 }
 
+TEST_CASE("limits: a build that writes past the release limit is refused; within it, deployed", "[limits][cycle]") {
+    World w;
+    w.config.limits.release = 1ull << 20;
+    w.config.deploy.build = {"head -c 3000000 /dev/urandom > big"};
+    std::string c1 = w.git.push("main", 'a', "v1");
+    CHECK(w.poll() == sys::kFetchRejected);
+    CHECK(w.live().empty());
+    struct stat st {};
+    CHECK(::lstat((w.env.state_dir + "/web/releases/" + c1).c_str(), &st) < 0);
+    CHECK(::lstat((w.env.state_dir + "/web/releases/" + c1 + ".tmp").c_str(), &st) < 0);
+    CHECK(w.state_json().find("limits release") != std::string::npos);
+    w.config.deploy.build = {"head -c 100000 /dev/urandom > small"};
+    std::string c2 = w.git.push("main", 'b', "v2");
+    CHECK(w.poll() == sys::kFetchOk);
+    CHECK(w.live() == c2);
+}
+
 TEST_CASE("limits: an unhealthy release rolled back is removed from releases/", "[limits][cycle]") {
     World w;
     std::string c1 = w.git.push("main", 'a', "v1");
