@@ -4,6 +4,7 @@
 #include "cli_common.hpp"
 #include "config.h"
 #include "sys/apps.hpp"
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 
@@ -34,6 +35,9 @@ int print_dry_run(const AppConfig& c) {
 int main(int argc, char** argv) {
     // The app unit's launcher (plan.cpp): nothing else runs before the exec.
     if (argc == 2 && std::string_view(argv[1]) == "--exec-environment") return sys::exec_from_environment();
+    // A pipe whose reader is gone (a step, the fetch process) is an error
+    // to report, not a reason to die mid-deploy.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"huddle-fetch: ask APP's git remote whether its branch or tag moved; if so fetch, build, verify, switch to the new\n"
                  "release, restart the app and check it is healthy, rolling back if not. One cycle, then exit.",
                  "huddle-fetch"};

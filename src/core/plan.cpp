@@ -113,8 +113,8 @@ void sandbox(std::vector<Property>& pr, const AppConfig& c, bool deploys) {
 // processes, writing /usr or /etc, gaining privileges), shut without
 // changing what ordinary apps do: devices, address families, namespaces and
 // home directories stay open (IoT apps use serial ports and CAN, browsers
-// namespaces). `systemd-analyze security` rates it "OK" (3.3 for a user of
-// its own). An app run as root keeps root's capabilities; `sandbox = no`
+// namespaces). `systemd-analyze security` rates it "OK" (3.2 for a user of
+// its own, on systemd 252). An app run as root keeps root's capabilities; `sandbox = no`
 // drops all of it.
 void app_sandbox(std::vector<Property>& pr, const ApplicationConfig& a) {
     if (!a.sandbox) return;
@@ -246,8 +246,9 @@ UnitPlan fetch_unit(const AppConfig& c, const PlanContext& ctx) {
     // would silently stop deploys.
     pr.push_back(t("StartLimitIntervalUSec", 0));
     sandbox(pr, c, true);
-    // A remote's worth of memory and tasks, build included (LimitsConfig):
-    // beyond them the kernel stops the cycle, not the machine.
+    // A remote's worth of memory and tasks (LimitsConfig): beyond them the
+    // kernel stops the cycle, not the machine. Each step has the same limits
+    // again in its own scope (src/sys/stepscope.hpp).
     pr.push_back(t("MemoryMax", c.limits.memory));
     pr.push_back(t("TasksMax", c.limits.tasks));
     return u;

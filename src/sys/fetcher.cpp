@@ -2,11 +2,15 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -95,10 +99,54 @@ bool write_all(int fd, const std::string& s) {
     return true;
 }
 
+// In the child, before it drops to the fetch user: every fd but 0-2 and
+// KEEP closed. The child does not exec, so O_CLOEXEC closes nothing, and
+// root's fds (a connection PID 1 accepted as root's, the app's lock, the
+// repository's packs) must not be the fetch user's to use.
+void close_all_but(std::vector<int> keep) {
+    keep.push_back(2);
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (int fd : keep) {
+        if (fd < 3) continue;
+        if (static_cast<unsigned>(fd) > from) ::close_range(from, static_cast<unsigned>(fd) - 1, 0);
+        from = static_cast<unsigned>(fd) + 1;
+    }
+    ::close_range(from, ~0u, 0);
+}
+
+// Read the child's answer until it exits (a grandchild holding the pipe
+// open does not keep root waiting) or it sends more than any answer is.
+std::string read_answer(int rd, pid_t pid) {
+    std::string answer;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    char buf[65536];
+    bool exited = false;
+    for (;;) {
+        struct pollfd p[2] = {{rd, POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+        int n = ::poll(p, pidfd ? 2 : 1, exited ? 0 : -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // exited and nothing more to read
+        if (p[1].revents) exited = true;
+        if (!(p[0].revents & (POLLIN | POLLHUP))) continue;
+        ssize_t got = ::read(rd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        answer.append(buf, static_cast<size_t>(got));
+        if (answer.size() > (64u << 20)) {  // more than any ref list: not an answer
+            ::kill(pid, SIGKILL);
+            answer.clear();
+            break;
+        }
+    }
+    return answer;
+}
+
 // Run BODY in a child that has dropped to WHO, and return what it answered.
-// What the child left behind (a compromised one could fork) is killed.
+// KEEP: the fds it needs besides its pipe. What the child left behind (a
+// compromised one could fork) is killed.
 template <class F>
-Result<std::string> as_fetcher(const UserIds& who, F&& body) {
+Result<std::string> as_fetcher(const UserIds& who, std::vector<int> keep, F&& body) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) < 0) return errno_error(errno, "pipe");
     UniqueFd rd(fds[0]), wr(fds[1]);
@@ -108,23 +156,18 @@ Result<std::string> as_fetcher(const UserIds& who, F&& body) {
     if (pid < 0) return errno_error(errno, "fork");
     if (pid == 0) {
         rd.reset();
+        keep.push_back(wr.get());
+        close_all_but(keep);
         auto sink = std::make_shared<CollectSink>();
         spdlog::set_default_logger(std::make_shared<spdlog::logger>("fetch", sink));
         Status dropped = drop_to(who);
-        forget_user_git_config();
+        fresh_libgit2_for_fetch_process();
         Result<std::string> r = dropped ? body() : Result<std::string>(dropped.error());
         _exit(write_all(wr.get(), encode(*sink, r)) ? 0 : 1);  // no destructors, no atexit: the parent's state is the parent's
     }
     wr.reset();
-    std::string answer;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(rd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        answer.append(buf, static_cast<size_t>(n));
-        if (answer.size() > (64u << 20)) break;  // more than any ref list: not an answer
-    }
+    std::string answer = read_answer(rd.get(), pid);
+    rd.reset();
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -142,6 +185,7 @@ Result<std::string> as_fetcher(const UserIds& who, F&& body) {
 // again).
 struct AuthFds {
     UniqueFd secret, known;
+    std::vector<int> keep() const { return {secret.get(), known.get()}; }
 };
 
 Result<AuthFds> open_auth(const GitAuth& a) {
@@ -225,7 +269,7 @@ Result<std::vector<RemoteRef>> decode_refs(const std::string& text) {
 Result<std::vector<RemoteRef>> SeparatedRepo::ls_remote(const std::string& url, const GitAuth& auth) {
     auto fds = open_auth(auth);
     if (!fds) return fds.error();
-    auto answer = as_fetcher(fetcher_, [&]() -> Result<std::string> {
+    auto answer = as_fetcher(fetcher_, fds->keep(), [&]() -> Result<std::string> {
         auto mine = child_auth(auth, *fds);
         if (!mine) return mine.error();
         auto refs = GitRepo::detached()->ls_remote(url, *mine);
@@ -251,7 +295,7 @@ Status SeparatedRepo::fetch(const std::string& url, const std::string& ref, cons
         (void)take_back_repository(path_);
         return st;
     }
-    auto answer = as_fetcher(fetcher_, [&]() -> Result<std::string> {
+    auto answer = as_fetcher(fetcher_, fds->keep(), [&]() -> Result<std::string> {
         auto mine = child_auth(auth, *fds);
         if (!mine) return mine.error();
         auto repo = GitRepo::open(path_);
@@ -261,7 +305,10 @@ Status SeparatedRepo::fetch(const std::string& url, const std::string& ref, cons
     });
     // Root's again before root reads any of it, whatever the answer.
     Status back = take_back_repository(path_);
-    if (!answer) return with_hint(url, answer.error());
+    if (!answer) {
+        if (!back) spdlog::error("{}", back.error().message);
+        return with_hint(url, answer.error());
+    }
     if (!back) return back;
     // Packs written behind root's open repository: opened afresh.
     auto reopened = GitRepo::open(path_);
@@ -310,8 +357,17 @@ Status take_back_repository(const std::string& path) {
     for (const auto& name : made)
         if (::unlinkat(top.get(), name.c_str(), 0) < 0) keep_first(remove_tree(path + "/" + name));
     for (const char* sub : {"/objects", "/refs"}) keep_first(chown_tree(path + sub, 0, 0, false, true));
-    for (const char* f : {"/objects/info/alternates", "/objects/info/http-alternates"})
+    // What a fetch never writes and root's libgit2 would read without a hash
+    // check: other object stores, and commit graphs (whose parents the
+    // ancestry check for rewind = false would believe).
+    for (const char* f : {"/objects/info/alternates", "/objects/info/http-alternates", "/objects/info/commit-graph",
+                          "/objects/pack/multi-pack-index"})
         if (::unlink((path + f).c_str()) == 0) spdlog::warn("removed {}{}, which no fetch writes", path, f);
+    struct stat graphs {};
+    if (::lstat((path + "/objects/info/commit-graphs").c_str(), &graphs) == 0) {
+        keep_first(remove_tree(path + "/objects/info/commit-graphs"));
+        spdlog::warn("removed {}/objects/info/commit-graphs, which no fetch writes", path);
+    }
     if (!first) return Error{first.code(), "cannot take the repository back from the fetch user: " + first.error().message};
     return {};
 }
@@ -326,9 +382,16 @@ Result<std::unique_ptr<Repository>> open_separated(const std::string& path, bool
     auto who = lookup_user(fetch_user, "");
     if (!who) return Error{-ENOENT, "the user " + fetch_user + " that talks to the remote does not exist; huddle-gen makes it (systemctl restart huddle-gen)"};
     if (who->uid == 0) return Error{-EPERM, "the fetch user " + fetch_user + " is root; it must be an unprivileged user"};
-    // A cycle killed during a fetch left the objects the fetch user's.
-    struct stat st {};
-    if (::lstat((path + "/objects").c_str(), &st) == 0 && st.st_uid != 0)
+    // A cycle killed during a fetch left the repository the fetch user's.
+    // Taken back under the app's lock only (a cycle, create): a dry run
+    // beside a fetch would take it back from under that fetch.
+    bool handed = false;
+    for (const char* sub : {"", "/objects", "/refs"}) {
+        struct stat st {};
+        if (::lstat((path + sub).c_str(), &st) == 0 && (st.st_uid != 0 || (!*sub && (st.st_mode & 07777) != 0700))) handed = true;
+    }
+    if (handed && !create) return Error{-EBUSY, "the repository " + path + " is being fetched into; try again"};
+    if (handed)
         if (Status back = take_back_repository(path); !back) return back.error();
     auto r = plain();
     if (!r) return r.error();

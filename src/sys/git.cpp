@@ -218,8 +218,11 @@ Result<std::unique_ptr<GitRepo>> GitRepo::open(const std::string& path) {
     return std::unique_ptr<GitRepo>(new GitRepo(r));
 }
 
-void forget_user_git_config() {
+void fresh_libgit2_for_fetch_process() {
     init_once();
+    while (git_libgit2_shutdown() > 0) {
+    }
+    git_libgit2_init();
     for (int level : {GIT_CONFIG_LEVEL_GLOBAL, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_PROGRAMDATA})
         git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
     // The app's repository is root's, a file:// remote anyone's: neither is

@@ -83,10 +83,12 @@ private:
     GitRepositoryPtr repo_;  // null: none on disk (open)
 };
 
-// For the fetch process: libgit2 reads no global or XDG config from here on
-// (its HOME, and the search path libgit2 took from it at init, are root's),
-// and opens repositories that are not the fetch user's own.
-void forget_user_git_config();
+// For the fetch process, a child that did not exec: libgit2 made anew, so
+// that its TLS random generator is not the parent's copy (two children's
+// handshakes would use the same randomness); no global or XDG config (its
+// HOME, and the search path libgit2 took from it, are root's); and
+// repositories that are not the fetch user's own may be opened.
+void fresh_libgit2_for_fetch_process();
 
 // Remove user:password@ from a URL before it reaches a log line.
 std::string redact_url(const std::string& url);

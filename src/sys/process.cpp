@@ -104,6 +104,7 @@ Result<Spawned> spawn(const RunSpec& spec, const std::string& program, const Use
             if (go != 1) _exit(126);
         }
         setsid();
+        signal(SIGPIPE, SIG_DFL);  // huddle-fetch ignores it; an ignored signal would stay ignored across exec
         dup2(input.get(), 0);
         dup2(write_end.get(), 1);
         dup2(write_end.get(), 2);
@@ -233,7 +234,14 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
         }
         scope = *adopted;
         char go = 1;
-        if (write(hold_write.get(), &go, 1) != 1) return errno_error(errno, "cannot start the step");
+        if (write(hold_write.get(), &go, 1) != 1) {  // the child is gone (SIGPIPE is ignored: huddle-fetch main)
+            Error e = errno_error(errno, "cannot start the step");
+            kill(child->pid, SIGKILL);
+            while (waitpid(child->pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+            (void)spec.scopes->end(scope);
+            return e;
+        }
         hold_write.reset();
     }
     RunResult res;
@@ -251,9 +259,9 @@ Result<RunResult> run_process(const RunSpec& spec, const std::function<void(cons
     int status = 0;
     while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!scope.empty())
-        if (Status st = spec.scopes->end(scope); !st) return st.error();
+    Status ended = scope.empty() ? Status{} : spec.scopes->end(scope);
     if (Status st = kill_leftovers(); !st) return st.error();
+    if (!ended) return ended.error();
     if (res.timed_out) return res;
     if (WIFEXITED(status))
         res.exit_code = WEXITSTATUS(status);

@@ -134,6 +134,7 @@ struct ChownWalk {
 // either, which a step could have set on a file of its own.
 mode_t finished_mode(const ChownWalk& w, mode_t mode) {
     if (w.uid == 0) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
+    if (w.uid == 0 && w.drop_special) mode &= ~static_cast<mode_t>(S_IWGRP | S_IWOTH);  // a repository taken back: root's to write alone
     return w.read_only ? (mode & ~static_cast<mode_t>(S_IWUSR | S_IWGRP | S_IWOTH)) | (w.uid == 0 ? S_IWUSR : 0) : mode;
 }
 
@@ -199,6 +200,10 @@ void chown_entry(int dfd, const char* name, ChownWalk& w, int depth) {
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
+        if (w.uid == 0 && w.drop_special && S_ISREG(st.st_mode) && st.st_nlink > 1) {  // no fetch links: a file from elsewhere
+            if (::unlinkat(dfd, name, 0) < 0) w.err = errno;
+            return;
+        }
         if (w.uid == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
             if (int e = unshare_file(dfd, name, fd.get(), finished_mode(w, st.st_mode & 07777))) w.err = e;
             return;  // the copy is root's (it made it), with the finished mode

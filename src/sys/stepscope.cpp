@@ -1,6 +1,9 @@
 #include "stepscope.hpp"
 
+#include <systemd/sd-login.h>
+
 #include <csignal>
+#include <cstdlib>
 
 #include "core/plan.hpp"
 #include "core/unitname.hpp"
@@ -27,6 +30,14 @@ public:
             {"KillSignal", "i", uint64_t{SIGKILL}},
             {"CollectMode", "s", std::string("inactive-or-failed")},
         };
+        // Bound to the unit huddle-fetch runs in: a fetch unit stopped or
+        // timed out takes its step with it.
+        char* own = nullptr;
+        if (sd_pid_get_unit(0, &own) >= 0 && own) {
+            u.properties.push_back({"BindsTo", "as", std::vector<std::string>{own}});
+            u.properties.push_back({"After", "as", std::vector<std::string>{own}});
+            std::free(own);
+        }
         auto outcomes = sd_->start_transients({StartCall{app_, &u, {}}}, kScopeWait);
         if (outcomes.empty() || !outcomes[0].ok())
             return Error{outcomes.empty() ? -EIO : outcomes[0].status.code(),

@@ -119,8 +119,16 @@ TEST_CASE("fetcher: taking the repository back removes links and alternates the 
     REQUIRE(::mkfifo((w.repo + "/objects/fifo").c_str(), 0644) == 0);
     REQUIRE((::mkdir((w.repo + "/objects/info").c_str(), 0755) == 0 || errno == EEXIST));
     std::ofstream(w.repo + "/objects/info/alternates") << "/var/lib/huddle/other/repo/objects\n";
+    std::ofstream(w.repo + "/objects/info/commit-graph") << "a graph whose parents root would believe";
+    REQUIRE(::mkdir((w.repo + "/objects/info/commit-graphs").c_str(), 0755) == 0);
+    std::ofstream(w.repo + "/objects/info/commit-graphs/graph-1.graph") << "x";
+    REQUIRE(::chmod((w.repo + "/objects/pack").c_str(), 0777) == 0);
     REQUIRE(sys::take_back_repository(w.repo));
-    for (const char* gone : {"/objects/pack/pack-evil.pack", "/refs/heads/evil", "/objects/fifo", "/objects/info/alternates"}) {
+    struct stat pack {};
+    REQUIRE(::stat((w.repo + "/objects/pack").c_str(), &pack) == 0);
+    CHECK((pack.st_mode & 022) == 0);  // root's alone to write again
+    for (const char* gone : {"/objects/pack/pack-evil.pack", "/refs/heads/evil", "/objects/fifo", "/objects/info/alternates",
+                             "/objects/info/commit-graph", "/objects/info/commit-graphs"}) {
         INFO(gone);
         struct stat st {};
         CHECK(::lstat((w.repo + gone).c_str(), &st) < 0);
