@@ -31,11 +31,11 @@ public:
             {"CollectMode", "s", std::string("inactive-or-failed")},
         };
         // Bound to the unit huddle-fetch runs in: a fetch unit stopped or
-        // timed out takes its step with it.
+        // timed out takes its step with it. Not After= it: that unit is
+        // still starting (a oneshot), and the scope would wait for it.
         char* own = nullptr;
         if (sd_pid_get_unit(0, &own) >= 0 && own) {
             u.properties.push_back({"BindsTo", "as", std::vector<std::string>{own}});
-            u.properties.push_back({"After", "as", std::vector<std::string>{own}});
             std::free(own);
         }
         auto outcomes = sd_->start_transients({StartCall{app_, &u, {}}}, kScopeWait);

@@ -662,11 +662,11 @@ verify = sleep 1; a=\$(cat stray stray2 | wc -c); sleep 1; test \"\$(cat stray s
 
 # Each step in a scope of its own, with the app's limits, gone when the
 # step ends: the build and the verify step record their cgroup, and the
-# build its scope's MemoryMax= (asked of systemd: cgroup v1 hosts have no
-# memory.max), in the release.
+# build its scope's MemoryMax= and BindsTo= (asked of systemd: cgroup v1
+# hosts have no memory.max), in the release.
 t_steps_run_in_scopes_of_their_own() {
   new_repo sc
-  app_config sc file:///srv/git/sc.git 'build = sed -n "s/^0:://p" /proc/self/cgroup > build-cg && systemctl show -p MemoryMax --value $(basename $(cat build-cg)) > build-mem
+  app_config sc file:///srv/git/sc.git 'build = sed -n "s/^0:://p" /proc/self/cgroup > build-cg && systemctl show -p MemoryMax --value $(basename $(cat build-cg)) > build-mem && systemctl show -p BindsTo --value $(basename $(cat build-cg)) > build-binds
 verify = sed -n "s/^0:://p" /proc/self/cgroup > verify-cg' | sed 's/^\[timing\]/[limits]\nmemory = 300M\n&/' | put sc.ini
   wait_units sc || return 1
   local rc b v; rc=$(deploy sc)
@@ -676,6 +676,7 @@ verify = sed -n "s/^0:://p" /proc/self/cgroup > verify-cg' | sed 's/^\[timing\]/
   printf '%s\n' "$v" | grep -Eq '^/huddle.slice/huddle-step-sc-[0-9]+\.scope$' || fail "verify ran in $v, not a scope of its own" || return 1
   [ "$b" != "$v" ] || fail "build and verify shared a scope" || return 1
   [ "$(ct cat /var/lib/huddle/sc/current/build-mem)" = 314572800 ] || fail "the build's scope has memory.max $(ct cat /var/lib/huddle/sc/current/build-mem), not [limits] memory" || return 1
+  [ "$(ct cat /var/lib/huddle/sc/current/build-binds)" = huddle-fetch@sc.service ] || fail "the build's scope is bound to '$(ct cat /var/lib/huddle/sc/current/build-binds)', not to its fetch unit" || return 1
   [ -z "$(ct systemctl list-units --all --plain --no-legend 'huddle-step-*')" ] || fail "step scopes are left: $(ct systemctl list-units --all --plain --no-legend 'huddle-step-*')" || return 1
 }
 
