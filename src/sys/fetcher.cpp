@@ -341,7 +341,7 @@ Status take_back_repository(const std::string& path) {
     if (!top) return errno_error(errno, "cannot open " + path);
     std::vector<std::string> made;
     {
-        DirPtr d{::fdopendir(::fcntl(top.get(), F_DUPFD_CLOEXEC, 0))};
+        DirPtr d = dir_stream(top.get());
         if (!d) return errno_error(errno, "cannot list " + path);
         while (struct dirent* e = ::readdir(d.get())) {
             struct stat st {};

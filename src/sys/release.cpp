@@ -114,6 +114,20 @@ Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mod
     return {};
 }
 
+DirPtr dir_stream(int dfd) {
+    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return nullptr;
+    DirPtr d{::fdopendir(copy)};
+    if (!d) {
+        int e = errno;
+        ::close(copy);
+        errno = e;
+        return nullptr;
+    }
+    ::rewinddir(d.get());
+    return d;
+}
+
 // The tree walks below go from directory fd to directory fd, opening each
 // entry with O_NOFOLLOW relative to its parent: a process of the app's user
 // that swaps a directory for a symlink while root walks makes root fail on
@@ -225,10 +239,8 @@ void chown_dir(int dfd, ChownWalk& w, int depth) {
         w.err = ELOOP;
         return;
     }
-    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
+    DirPtr d = dir_stream(dfd);
     if (!d) {
-        if (copy >= 0) ::close(copy);
         w.err = errno;
         return;
     }
@@ -266,14 +278,8 @@ int remove_entry(int dfd, const char* name, RemoveWalk& w, int depth) {
 int remove_dir_contents(int dfd, RemoveWalk& w, int depth) {
     std::vector<std::string> names;
     {
-        int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-        DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
-        if (!d) {
-            int e = errno;
-            if (copy >= 0) ::close(copy);
-            return e;
-        }
-        ::rewinddir(d.get());  // the copy shares the offset of DFD, which an earlier round read to its end
+        DirPtr d = dir_stream(dfd);  // rewound: an earlier round read DFD to its end
+        if (!d) return errno;
         while (struct dirent* e = ::readdir(d.get()))
             if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
     }
@@ -307,13 +313,8 @@ void shut_top(int parent, const char* name) {
 namespace {
 int add_sizes(int dfd, uint64_t& total, int depth) {
     if (depth > kMaxDepth) return ELOOP;
-    int copy = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-    DirPtr d{copy >= 0 ? ::fdopendir(copy) : nullptr};
-    if (!d) {
-        int e = errno;
-        if (copy >= 0) ::close(copy);
-        return e;
-    }
+    DirPtr d = dir_stream(dfd);
+    if (!d) return errno;
     while (struct dirent* e = ::readdir(d.get())) {
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
         struct stat st {};

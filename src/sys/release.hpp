@@ -32,6 +32,10 @@ Status mkdir_p(const std::string& path, unsigned mode);
 // through one fd: what PATH names cannot change in between.
 Status own_dir(const std::string& path, unsigned uid, unsigned gid, unsigned mode);
 Status remove_tree(const std::string& path);  // a missing PATH is no error
+// A directory stream over a copy of DFD, from its first entry (the copy
+// shares DFD's offset, which an earlier reading may have moved), DFD itself
+// left open; null with errno set on failure.
+DirPtr dir_stream(int dfd);
 // chown -R; and when read_only, drop write permission for everyone but root.
 // DROP_SPECIAL: symlinks, devices, fifos and sockets under PATH are removed,
 // not taken over (a tree that never holds any: a repository's objects).
